@@ -1,0 +1,39 @@
+package main
+
+import (
+	"log/slog"
+	"time"
+)
+
+// levelNone is the -l none level: above every level a record can have, so a
+// handler filtering at it lets nothing through.
+const levelNone = slog.Level(1 << 10)
+
+// levelNotice sits between info and warning, like syslog's notice; it is the
+// default -l level, as in redir 3.3.
+const levelNotice = slog.Level(2)
+
+// config is what the command line (and, later, a config file) says to do.
+// The option parser fills one and returns it; nothing else is set by parsing.
+type config struct {
+	// Listen holds the local addresses to listen on, each "host:port" with
+	// the port numeric; an empty host means every address. Empty in -i mode.
+	Listen []string
+	// Target is "host:port" with the port numeric; the host is non-empty
+	// (an empty DST host has already become "localhost").
+	Target string
+	// Bind is the -b source address for outbound connections, or "".
+	Bind string
+
+	Inetd      bool   // -i
+	Foreground bool   // -n, or implied by the v2 options
+	Syslog     bool   // -s
+	Ident      string // -I; "redir" when not given
+
+	LogLevel slog.Level // -l: levelNone, slog.LevelError, levelNotice, slog.LevelInfo, slog.LevelDebug
+
+	IdleTimeout    time.Duration // -t; zero means none
+	ConnectTimeout time.Duration // --connect-timeout; default 10s
+	DrainTimeout   time.Duration // --drain-timeout; default 5s
+	MaxConns       int           // --max-connections; zero means no limit
+}

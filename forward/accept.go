@@ -1,0 +1,112 @@
+package forward
+
+import (
+	"context"
+	"errors"
+	"net"
+	"syscall"
+	"time"
+)
+
+// Backoff bounds after a temporary accept error, as in net/http's Server.
+const (
+	minBackoff = 5 * time.Millisecond
+	maxBackoff = time.Second
+)
+
+// semaphore caps the connections being handled; nil means no cap.
+type semaphore chan struct{}
+
+func newSemaphore(n int) semaphore {
+	if n <= 0 {
+		return nil
+	}
+	return make(semaphore, n)
+}
+
+// acquire waits for a free slot; false when ctx ends first.
+func (s semaphore) acquire(ctx context.Context) bool {
+	if s == nil {
+		return true
+	}
+	select {
+	case s <- struct{}{}:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (s semaphore) release() {
+	if s != nil {
+		<-s
+	}
+}
+
+// acceptLoop accepts on ln until ctx is done, handing each connection to
+// its own goroutine. A slot is taken before Accept, so at the limit clients
+// wait in the kernel's backlog rather than being accepted and dropped.
+// Temporary errors (EMFILE and the like) back off from 5 ms doubling to 1 s,
+// logged once per episode; anything else is returned.
+func (f *Forwarder) acceptLoop(ctx context.Context, ln net.Listener, sem semaphore) error {
+	var delay time.Duration
+	for sem.acquire(ctx) {
+		c, err := ln.Accept()
+		if err != nil {
+			sem.release()
+			if ctx.Err() != nil {
+				return nil
+			}
+			if !isTemporary(err) {
+				f.logger().Error("accept failed, listener stopped", "local", ln.Addr().String(), "error", err)
+				return err
+			}
+			if delay == 0 {
+				f.logger().Error("accept failing, backing off", "local", ln.Addr().String(), "error", err)
+			}
+			delay = nextBackoff(delay)
+			sleep(ctx, delay)
+			continue
+		}
+		if delay != 0 {
+			f.logger().Info("accept recovered", "local", ln.Addr().String())
+			delay = 0
+		}
+		f.active.Add(1)
+		go f.handle(ctx, c, sem)
+	}
+	return nil
+}
+
+func nextBackoff(d time.Duration) time.Duration {
+	if d == 0 {
+		return minBackoff
+	}
+	return min(2*d, maxBackoff)
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// isTemporary tells the accept errors worth waiting out: the process or the
+// system is out of descriptors or memory, or one client gave up before the
+// accept finished.
+func isTemporary(err error) bool {
+	for _, errno := range []syscall.Errno{
+		syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM,
+		syscall.ECONNABORTED, syscall.ECONNRESET, syscall.EPROTO, syscall.EPERM,
+		syscall.EINTR, syscall.EAGAIN,
+	} {
+		if errors.Is(err, errno) {
+			return true
+		}
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

@@ -1,0 +1,116 @@
+package forward
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// errIdle ends a relay that moved no byte for the idle timeout.
+var errIdle = errors.New("forward: idle timeout")
+
+// copier relays through user space: the path for conns that are not plain
+// *net.TCPConn (wrappers that must see the bytes). Both directions run in
+// their own goroutine; half-close is passed through with CloseWrite.
+type copier struct {
+	c, t    net.Conn
+	idle    time.Duration // zero: no idle timeout
+	last    atomic.Int64  // UnixNano of the last byte moved either way
+	aborted atomic.Bool
+}
+
+// abort closes both conns at the drain timeout.
+func (cp *copier) abort() {
+	cp.aborted.Store(true)
+	cp.c.Close()
+	cp.t.Close()
+}
+
+// run relays until both directions end, closes both conns and says why.
+func (cp *copier) run() result {
+	cp.last.Store(time.Now().UnixNano())
+	var r result
+	errc := make(chan error, 2)
+	go cp.copyHalf(cp.t, cp.c, &r.fromClient, errc)
+	go cp.copyHalf(cp.c, cp.t, &r.fromTarget, errc)
+	var first error
+	for i := 0; i < 2; i++ {
+		if err := <-errc; err != nil && first == nil {
+			first = err
+			cp.c.Close() // unblock the other direction
+			cp.t.Close()
+		}
+	}
+	cp.c.Close()
+	cp.t.Close()
+	r.reason, r.err = cp.classify(first)
+	return r
+}
+
+// copyHalf copies src to dst until EOF, then half-closes dst.
+func (cp *copier) copyHalf(dst, src net.Conn, n *int64, errc chan<- error) {
+	buf := make([]byte, 32<<10)
+	for {
+		if cp.idle > 0 {
+			src.SetReadDeadline(time.Now().Add(cp.idle))
+		}
+		nr, err := src.Read(buf)
+		if nr > 0 {
+			cp.last.Store(time.Now().UnixNano())
+			nw, werr := dst.Write(buf[:nr])
+			atomic.AddInt64(n, int64(nw))
+			if werr != nil {
+				errc <- werr
+				return
+			}
+		}
+		switch {
+		case err == io.EOF:
+			errc <- closeWrite(dst)
+			return
+		case errors.Is(err, os.ErrDeadlineExceeded) && time.Since(cp.lastTime()) < cp.idle:
+			continue // the other direction is busy: not idle
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			errc <- errIdle
+			return
+		case err != nil:
+			errc <- err
+			return
+		}
+	}
+}
+
+func (cp *copier) lastTime() time.Time { return time.Unix(0, cp.last.Load()) }
+
+func (cp *copier) classify(err error) (string, error) {
+	switch {
+	case cp.aborted.Load():
+		return ReasonShutdown, nil
+	case err == nil:
+		return ReasonEOF, nil
+	case errors.Is(err, errIdle):
+		return ReasonIdle, nil
+	}
+	return classifyErrno(err), err
+}
+
+// classifyErrno tells a peer's reset from other I/O errors.
+func classifyErrno(err error) string {
+	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		return ReasonReset
+	}
+	return ReasonError
+}
+
+// closeWrite passes a half-close on; a conn that cannot half-close is
+// closed whole, the nearest it can come.
+func closeWrite(c net.Conn) error {
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return c.Close()
+}

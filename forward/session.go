@@ -1,0 +1,118 @@
+package forward
+
+import (
+	"context"
+	"net"
+	"sync"
+	"time"
+)
+
+// Why a connection ended, as its record's "reason" says.
+const (
+	ReasonEOF       = "eof"          // both sides closed their write side
+	ReasonIdle      = "idle timeout" // no byte either way for IdleTimeout
+	ReasonReset     = "reset"        // a peer reset or a write hit a closed peer
+	ReasonDialError = "dial error"   // the target could not be reached
+	ReasonShutdown  = "shutdown"     // still open when the drain timeout ran out
+	ReasonError     = "error"        // any other I/O error
+)
+
+// session is one accepted connection, from accept to its record.
+type session struct {
+	id     uint64
+	client net.Addr
+	local  net.Addr
+	target net.Addr // the address dialled; nil until the dial succeeds
+	start  time.Time
+	sem    semaphore
+}
+
+// result is how a relay ended.
+type result struct {
+	fromClient int64 // bytes read from the client and sent to the target
+	fromTarget int64 // bytes read from the target and sent to the client
+	reason     string
+	err        error
+}
+
+// handle dials the target for the accepted client conn and starts the relay.
+// It owns c: every path ends with both conns closed and one record.
+func (f *Forwarder) handle(ctx context.Context, c net.Conn, sem semaphore) {
+	s := &session{id: f.nextID.Add(1), client: c.RemoteAddr(), local: c.LocalAddr(), start: time.Now(), sem: sem}
+	f.stats.opened()
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.dialTimeout())
+	f.conns.add(s.id, func() { cancel(); c.Close() })
+	t, err := f.dial(dctx)
+	cancel()
+	if err != nil {
+		c.Close()
+		f.finish(s, result{reason: ReasonDialError, err: err})
+		return
+	}
+	s.target = t.RemoteAddr()
+	f.startRelay(s, c, t)
+}
+
+// startRelay picks the splice relay when both ends are plain TCP conns and
+// the user-space copy otherwise (wrapped conns need their bytes seen).
+func (f *Forwarder) startRelay(s *session, c, t net.Conn) {
+	ct, ok1 := c.(*net.TCPConn)
+	tt, ok2 := t.(*net.TCPConn)
+	if ok1 && ok2 {
+		if err := f.reactor().start(s, ct, tt, f.finish); err == nil {
+			return
+		} else {
+			f.logger().Debug("splice relay unavailable, copying", "conn", s.id, "error", err)
+		}
+	}
+	cp := &copier{c: c, t: t, idle: f.IdleTimeout}
+	f.conns.add(s.id, cp.abort)
+	go func() { f.finish(s, cp.run()) }()
+}
+
+func (f *Forwarder) reactor() *reactor {
+	f.once.Do(func() { f.relay = newReactor(f.IdleTimeout) })
+	return f.relay
+}
+
+// finish records the end of a session and frees its slot.
+func (f *Forwarder) finish(s *session, r result) {
+	f.conns.remove(s.id)
+	f.stats.closed(r.fromClient, r.fromTarget)
+	f.report(s, r)
+	s.sem.release()
+	f.active.Done()
+}
+
+// connSet holds a way to abort each open connection, for the drain timeout.
+type connSet struct {
+	mu    sync.Mutex
+	abort map[uint64]func()
+}
+
+func (s *connSet) add(id uint64, abort func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.abort == nil {
+		s.abort = make(map[uint64]func())
+	}
+	s.abort[id] = abort
+}
+
+func (s *connSet) remove(id uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.abort, id)
+}
+
+func (s *connSet) closeAll() {
+	s.mu.Lock()
+	fns := make([]func(), 0, len(s.abort))
+	for _, fn := range s.abort {
+		fns = append(fns, fn)
+	}
+	s.mu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
+}
