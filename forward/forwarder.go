@@ -47,8 +47,7 @@ type Forwarder struct {
 	stats  Stats
 	active sync.WaitGroup // one per connection being handled
 	conns  connSet        // open connections, for the close at drain timeout
-	relay  *reactor       // the splice relay, made on first use
-	once   sync.Once
+	relay  *reactor       // the splice relay; nil when it could not be made
 }
 
 // Serve accepts on every listener until ctx is done or a listener fails
@@ -62,6 +61,8 @@ func (f *Forwarder) Serve(ctx context.Context, lns ...net.Listener) error {
 	}
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
+	f.startReactor()
+	defer f.stopReactor()
 	sem := newSemaphore(f.MaxConns)
 	errc := make(chan error, len(lns))
 	var loops sync.WaitGroup
@@ -81,6 +82,22 @@ func (f *Forwarder) Serve(ctx context.Context, lns ...net.Listener) error {
 	loops.Wait()
 	f.drain()
 	return firstError(errc, len(lns))
+}
+
+func (f *Forwarder) startReactor() {
+	r, err := newReactor(f.IdleTimeout)
+	if err != nil {
+		f.logger().Warn("splice relay unavailable, copying in user space", "error", err)
+		return
+	}
+	f.relay = r
+}
+
+func (f *Forwarder) stopReactor() {
+	if f.relay != nil {
+		f.relay.close()
+		f.relay = nil
+	}
 }
 
 // Stats returns the connection counters, safe to call at any time.

@@ -1,16 +1,87 @@
 package forward
 
 import (
-	"errors"
+	"fmt"
 	"net"
+	"runtime"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
-// reactor is the splice relay (being written).
-type reactor struct{ idle time.Duration }
+// reactor is the zero-copy relay: a few loops, one per CPU, each relaying
+// its share of the connections with splice(2). An idle connection costs its
+// two sockets and a small struct: no goroutine, no pipe.
+type reactor struct {
+	loops []*loop
+	next  atomic.Uint32
+}
 
-func newReactor(idle time.Duration) *reactor { return &reactor{idle: idle} }
+func newReactor(idle time.Duration) (*reactor, error) {
+	r := &reactor{}
+	for i := 0; i < runtime.GOMAXPROCS(0); i++ {
+		l, err := newLoop(idle)
+		if err != nil {
+			r.close()
+			return nil, err
+		}
+		r.loops = append(r.loops, l)
+	}
+	return r, nil
+}
 
-func (r *reactor) start(s *session, c, t *net.TCPConn, done func(*session, result)) error {
-	return errors.New("forward: splice relay not built yet")
+// close stops every loop; call it once no pair is left.
+func (r *reactor) close() {
+	for _, l := range r.loops {
+		l.stop()
+	}
+}
+
+// start takes c and t over and relays between them until done is called.
+// Before the relay starts, register is given the func that aborts it. On
+// success c and t are closed (the pair holds its own descriptors); on error
+// both are left untouched.
+func (r *reactor) start(s *session, c, t *net.TCPConn, done func(*session, result), register func(abort func())) error {
+	cfd, err := dupFD(c)
+	if err != nil {
+		return err
+	}
+	tfd, err := dupFD(t)
+	if err != nil {
+		unix.Close(cfd)
+		return err
+	}
+	l := r.loops[int(r.next.Add(1))%len(r.loops)]
+	p := newPair(s, cfd, tfd, done)
+	p.last = time.Now().UnixNano()
+	register(func() { l.abortPair(p) })
+	if err := l.add(p); err != nil {
+		unix.Close(cfd)
+		unix.Close(tfd)
+		return err
+	}
+	c.Close()
+	t.Close()
+	return nil
+}
+
+// dupFD duplicates the conn's descriptor, which keeps O_NONBLOCK, so the
+// socket outlives the conn and leaves Go's poller when the conn is closed.
+func dupFD(c *net.TCPConn) (int, error) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	nfd := -1
+	cerr := rc.Control(func(fd uintptr) {
+		nfd, err = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
+	})
+	if cerr != nil {
+		return -1, cerr
+	}
+	if err != nil {
+		return -1, fmt.Errorf("forward: dup: %w", err)
+	}
+	return nfd, nil
 }

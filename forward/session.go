@@ -58,21 +58,16 @@ func (f *Forwarder) handle(ctx context.Context, c net.Conn, sem semaphore) {
 func (f *Forwarder) startRelay(s *session, c, t net.Conn) {
 	ct, ok1 := c.(*net.TCPConn)
 	tt, ok2 := t.(*net.TCPConn)
-	if ok1 && ok2 {
-		if err := f.reactor().start(s, ct, tt, f.finish); err == nil {
+	if ok1 && ok2 && f.relay != nil {
+		err := f.relay.start(s, ct, tt, f.finish, func(abort func()) { f.conns.add(s.id, abort) })
+		if err == nil {
 			return
-		} else {
-			f.logger().Debug("splice relay unavailable, copying", "conn", s.id, "error", err)
 		}
+		f.logger().Debug("splice relay unavailable, copying in user space", "conn", s.id, "error", err)
 	}
 	cp := &copier{c: c, t: t, idle: f.IdleTimeout}
 	f.conns.add(s.id, cp.abort)
 	go func() { f.finish(s, cp.run()) }()
-}
-
-func (f *Forwarder) reactor() *reactor {
-	f.once.Do(func() { f.relay = newReactor(f.IdleTimeout) })
-	return f.relay
 }
 
 // finish records the end of a session and frees its slot.

@@ -1,0 +1,182 @@
+package forward
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// loop relays the pairs given to it from one epoll set. It holds no
+// goroutine per connection: one goroutine waits on the epoll descriptor
+// through Go's own poller (so no thread blocks in epoll_wait) and moves the
+// bytes of every pair that is ready. Pairs are added and aborted from other
+// goroutines under mu; everything else belongs to the loop goroutine.
+type loop struct {
+	epfd   int
+	wakefd int      // eventfd that interrupts the wait
+	file   *os.File // epfd as seen by Go's poller
+	raw    syscall.RawConn
+	idle   time.Duration // zero: no idle timeout
+	events []unix.EpollEvent
+	nready int
+	pool   pipePool
+	now    int64
+	runq   []*pair
+	exited chan struct{}
+
+	mu      sync.Mutex
+	byFD    map[int32]*pair
+	aborts  []*pair
+	stopped bool
+}
+
+func newLoop(idle time.Duration) (*loop, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("forward: epoll: %w", err)
+	}
+	l := &loop{epfd: epfd, wakefd: -1, idle: idle, byFD: make(map[int32]*pair),
+		events: make([]unix.EpollEvent, 128), exited: make(chan struct{})}
+	if err := l.init(); err != nil {
+		unix.Close(epfd)
+		if l.wakefd >= 0 {
+			unix.Close(l.wakefd)
+		}
+		return nil, err
+	}
+	go l.run()
+	return l, nil
+}
+
+// init registers the wake eventfd and hands epfd to Go's poller.
+func (l *loop) init() error {
+	var err error
+	if l.wakefd, err = unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC); err != nil {
+		return fmt.Errorf("forward: eventfd: %w", err)
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLET, Fd: int32(l.wakefd)}
+	if err = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, l.wakefd, &ev); err != nil {
+		return fmt.Errorf("forward: epoll_ctl: %w", err)
+	}
+	if err = unix.SetNonblock(l.epfd, true); err != nil {
+		return fmt.Errorf("forward: epoll: %w", err)
+	}
+	l.file = os.NewFile(uintptr(l.epfd), "epoll")
+	if l.raw, err = l.file.SyscallConn(); err != nil {
+		return fmt.Errorf("forward: epoll: %w", err)
+	}
+	return nil
+}
+
+// add registers p's sockets; from then on the loop owns them.
+func (l *loop) add(p *pair) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, fd := range p.fd {
+		l.byFD[fd] = p
+		ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET, Fd: fd, Pad: p.tag}
+		if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, int(fd), &ev); err != nil {
+			for _, f := range p.fd[:i+1] {
+				delete(l.byFD, f)
+				unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, int(f), nil)
+			}
+			return fmt.Errorf("forward: epoll_ctl: %w", err)
+		}
+	}
+	return nil
+}
+
+// abortPair asks the loop to close p with reason shutdown.
+func (l *loop) abortPair(p *pair) {
+	l.mu.Lock()
+	l.aborts = append(l.aborts, p)
+	l.mu.Unlock()
+	l.wake()
+}
+
+// stop ends the loop once its pairs are gone, and waits for it.
+func (l *loop) stop() {
+	l.mu.Lock()
+	l.stopped = true
+	l.mu.Unlock()
+	l.wake()
+	<-l.exited
+}
+
+func (l *loop) wake() {
+	var one = [8]byte{1}
+	unix.Write(l.wakefd, one[:])
+}
+
+// run waits for readiness and serves it until stopped.
+func (l *loop) run() {
+	defer close(l.exited)
+	defer l.shutdown()
+	l.setDeadline()
+	for {
+		err := l.raw.Read(l.poll)
+		l.now = time.Now().UnixNano()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			l.sweep()
+			l.setDeadline()
+			continue
+		}
+		if err != nil {
+			return
+		}
+		if !l.serve() {
+			return
+		}
+	}
+}
+
+// poll is the callback of raw.Read: false parks the goroutine in Go's
+// poller until epfd is readable.
+func (l *loop) poll(uintptr) bool {
+	n, err := unix.EpollWait(l.epfd, l.events, 0)
+	if err != nil {
+		n = 0
+	}
+	l.nready = n
+	return n > 0 || len(l.runq) > 0
+}
+
+// serve handles one batch of events and the run queue; false once stopped
+// with no pair left.
+func (l *loop) serve() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, ev := range l.events[:l.nready] {
+		if ev.Fd == int32(l.wakefd) {
+			l.onWake()
+			continue
+		}
+		if p := l.byFD[ev.Fd]; p != nil && p.tag == ev.Pad && !p.closed {
+			l.dispatch(p, ev)
+		}
+	}
+	l.nready = 0
+	l.runQueue()
+	return !(l.stopped && len(l.byFD) == 0)
+}
+
+// dispatch pumps what an event makes possible: reading from the ready
+// socket, and writing to it what was waiting for room.
+func (l *loop) dispatch(p *pair, ev unix.EpollEvent) {
+	side := 0
+	if ev.Fd == p.fd[1] {
+		side = 1
+	}
+	const readable = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLHUP | unix.EPOLLERR
+	if ev.Events&readable != 0 {
+		l.step(p, side)
+	}
+	if ev.Events&(unix.EPOLLOUT|unix.EPOLLHUP|unix.EPOLLERR) != 0 && p.dir[1-side].pending > 0 {
+		l.step(p, 1-side)
+	}
+}

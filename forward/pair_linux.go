@@ -1,0 +1,124 @@
+package forward
+
+import (
+	"errors"
+
+	"golang.org/x/sys/unix"
+)
+
+// pumpBudget is how many bytes one direction may move before its loop
+// turns to other connections; the pair then goes on the run queue.
+const pumpBudget = 4 * pipeSize
+
+// direction is one way of a pair: bytes read from fd[i] go to fd[1-i].
+type direction struct {
+	pipe    pipe  // noPipe unless bytes are in flight
+	pending int   // bytes in pipe not yet written to the destination
+	n       int64 // bytes delivered to the destination
+	eof     bool  // the source ended and the destination was half-closed
+}
+
+// pair is one relayed connection: the client socket fd[0] and the target
+// socket fd[1], both owned by the pair's loop once added.
+type pair struct {
+	s      *session
+	tag    int32 // tells this pair's events from those of an fd's later owner
+	fd     [2]int32
+	dir    [2]direction // dir[0]: client to target; dir[1]: target to client
+	last   int64        // loop clock (UnixNano) of the last byte moved
+	done   func(*session, result)
+	closed bool
+	queued bool // on the loop's run queue
+	abort  bool // the drain timeout asked to close it
+}
+
+func newPair(s *session, cfd, tfd int, done func(*session, result)) *pair {
+	p := &pair{s: s, tag: int32(s.id), fd: [2]int32{int32(cfd), int32(tfd)}, done: done}
+	p.dir[0].pipe, p.dir[1].pipe = noPipe, noPipe
+	return p
+}
+
+// errBudget says a direction moved its budget and has more to move.
+var errBudget = errors.New("forward: pump budget used")
+
+// pump moves bytes in direction i until the source has none, the
+// destination is full, the source ends or the budget is used. It returns
+// nil when it must wait for the next readiness event.
+func (p *pair) pump(i int, pool *pipePool, now int64) error {
+	d := &p.dir[i]
+	src, dst := int(p.fd[i]), int(p.fd[1-i])
+	moved := 0
+	for !d.eof {
+		if d.pending > 0 {
+			n, err := splice(d.pipe.r, dst, d.pending)
+			if err != nil {
+				return ignoreAgain(err)
+			}
+			d.pending -= n
+			d.n += int64(n)
+			moved += n
+			p.last = now
+			if d.pending == 0 && moved >= pumpBudget {
+				return errBudget
+			}
+			continue
+		}
+		if err := p.fill(d, src, pool, now); err != nil {
+			return ignoreAgain(err)
+		}
+		if d.eof {
+			return unix.Shutdown(dst, unix.SHUT_WR)
+		}
+	}
+	return nil
+}
+
+// fill reads from src into d's pipe (taking one from the pool); it gives
+// the pipe back when the source has nothing, and marks eof at its end.
+func (p *pair) fill(d *direction, src int, pool *pipePool, now int64) error {
+	if !d.pipe.valid() {
+		pp, err := pool.get()
+		if err != nil {
+			return err
+		}
+		d.pipe = pp
+	}
+	n, err := splice(src, d.pipe.w, pipeSize)
+	if err != nil || n == 0 {
+		pool.put(d.pipe, true)
+		d.pipe = noPipe
+		d.eof = err == nil
+		return err
+	}
+	d.pending = n
+	p.last = now
+	return nil
+}
+
+// release gives back both pipes; a pipe still holding bytes is closed.
+func (p *pair) release(pool *pipePool) {
+	for i := range p.dir {
+		d := &p.dir[i]
+		pool.put(d.pipe, d.pending == 0)
+		d.pipe = noPipe
+	}
+}
+
+func splice(from, to, n int) (int, error) {
+	for {
+		m, err := unix.Splice(from, nil, to, nil, n, unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
+		if err == unix.EINTR {
+			continue
+		}
+		return int(m), err
+	}
+}
+
+// ignoreAgain turns EAGAIN into nil: the edge-triggered event that ends
+// the wait will come.
+func ignoreAgain(err error) error {
+	if err == unix.EAGAIN {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,66 @@
+package forward
+
+import (
+	"golang.org/x/sys/unix"
+)
+
+// pipeSize is what a relay pipe is grown to: the most one splice moves,
+// as in Go's own splice path.
+const pipeSize = 1 << 20
+
+// maxSparePipes bounds the pipes a loop keeps for reuse. A pipe is held only
+// while bytes are in flight, so an idle connection holds none.
+const maxSparePipes = 32
+
+// pipe is a non-blocking pipe pair carrying one direction's bytes from
+// one socket to the other inside the kernel.
+type pipe struct{ r, w int }
+
+// noPipe marks a direction that holds no pipe.
+var noPipe = pipe{-1, -1}
+
+func (p pipe) valid() bool { return p.r >= 0 }
+
+func (p pipe) close() {
+	unix.Close(p.r)
+	unix.Close(p.w)
+}
+
+// pipePool is a loop's stock of empty pipes; only the loop touches it.
+type pipePool struct{ spare []pipe }
+
+// get returns an empty pipe, making one when the pool is empty. The size
+// is a wish: above the system's pipe-max-size the kernel's default stays.
+func (pp *pipePool) get() (pipe, error) {
+	if n := len(pp.spare); n > 0 {
+		p := pp.spare[n-1]
+		pp.spare = pp.spare[:n-1]
+		return p, nil
+	}
+	var fds [2]int
+	if err := unix.Pipe2(fds[:], unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
+		return noPipe, err
+	}
+	unix.FcntlInt(uintptr(fds[0]), unix.F_SETPIPE_SZ, pipeSize)
+	return pipe{fds[0], fds[1]}, nil
+}
+
+// put takes back a pipe that is empty; a pipe with bytes left in it is
+// closed, since they belong to a connection that is gone.
+func (pp *pipePool) put(p pipe, empty bool) {
+	if !p.valid() {
+		return
+	}
+	if !empty || len(pp.spare) >= maxSparePipes {
+		p.close()
+		return
+	}
+	pp.spare = append(pp.spare, p)
+}
+
+func (pp *pipePool) closeAll() {
+	for _, p := range pp.spare {
+		p.close()
+	}
+	pp.spare = nil
+}

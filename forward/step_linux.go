@@ -1,0 +1,101 @@
+package forward
+
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// step pumps direction i of p and closes p when it is over.
+func (l *loop) step(p *pair, i int) {
+	switch err := p.pump(i, &l.pool, l.now); err {
+	case nil:
+	case errBudget:
+		if !p.queued {
+			p.queued = true
+			l.runq = append(l.runq, p)
+		}
+		return
+	default:
+		l.closePair(p, result{reason: classifyErrno(err), err: err})
+		return
+	}
+	if p.dir[0].eof && p.dir[1].eof {
+		l.closePair(p, result{reason: ReasonEOF})
+	}
+}
+
+// runQueue gives the pairs that used their budget another turn.
+func (l *loop) runQueue() {
+	q := l.runq
+	l.runq = nil
+	for _, p := range q {
+		p.queued = false
+		for i := 0; i < 2 && !p.closed; i++ {
+			l.step(p, i)
+		}
+	}
+}
+
+// onWake takes the aborts asked for by other goroutines.
+func (l *loop) onWake() {
+	var buf [8]byte
+	unix.Read(l.wakefd, buf[:])
+	for _, p := range l.aborts {
+		if !p.closed {
+			l.closePair(p, result{reason: ReasonShutdown})
+		}
+	}
+	l.aborts = nil
+}
+
+// closePair closes both sockets, frees the pipes and reports the result.
+func (l *loop) closePair(p *pair, r result) {
+	p.closed = true
+	p.release(&l.pool)
+	for _, fd := range p.fd {
+		delete(l.byFD, fd)
+		unix.Close(int(fd))
+	}
+	r.fromClient, r.fromTarget = p.dir[0].n, p.dir[1].n
+	p.done(p.s, r)
+}
+
+// sweep closes the pairs idle for the idle timeout.
+func (l *loop) sweep() {
+	if l.idle <= 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	limit := l.now - int64(l.idle)
+	for fd, p := range l.byFD {
+		if fd == p.fd[0] && !p.closed && p.last < limit {
+			l.closePair(p, result{reason: ReasonIdle})
+		}
+	}
+}
+
+// setDeadline makes the wait return in time for the next sweep: a quarter
+// of the idle timeout (at most a second), so a pair is closed between 1 and
+// 1.25 idle timeouts after its last byte.
+func (l *loop) setDeadline() {
+	if l.idle <= 0 {
+		return
+	}
+	l.file.SetReadDeadline(time.Now().Add(min(l.idle/4, time.Second)))
+}
+
+// shutdown closes what the loop owns; its pairs are all gone by now.
+func (l *loop) shutdown() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for fd, p := range l.byFD {
+		if fd == p.fd[0] && !p.closed {
+			l.closePair(p, result{reason: ReasonShutdown})
+		}
+	}
+	l.pool.closeAll()
+	unix.Close(l.wakefd)
+	l.file.Close()
+}
