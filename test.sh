@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what the tests need (as root, with apt-get),
+# checks formatting and vet, then runs every test with the race detector.
+# Usage: sudo ./test.sh   (or as root: bash test.sh)
+set -euo pipefail
+cd "$(dirname "$0")"
+export PATH="$PATH:/usr/local/go/bin"
+
+# Tools the tests call: ss (iproute2), prlimit (util-linux), strace.
+need=(iproute2 util-linux strace)
+missing=()
+for p in "${need[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+	if [ "$(id -u)" != 0 ]; then
+		echo "test.sh: missing packages ${missing[*]}; run as root to install them" >&2
+		exit 1
+	fi
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
+
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+	echo "test.sh: gofmt would change:" >&2
+	echo "$unformatted" >&2
+	exit 1
+fi
+go vet ./...
+go test -race -count=1 -timeout 20m ./...
