@@ -172,6 +172,9 @@ func (l *loop) dispatch(p *pair, ev unix.EpollEvent) {
 	if ev.Fd == p.fd[1] {
 		side = 1
 	}
+	if ev.Events&unix.EPOLLERR != 0 && l.failed(p, side) {
+		return
+	}
 	const readable = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLHUP | unix.EPOLLERR
 	if ev.Events&readable != 0 {
 		l.step(p, side)
@@ -179,4 +182,17 @@ func (l *loop) dispatch(p *pair, ev unix.EpollEvent) {
 	if ev.Events&(unix.EPOLLOUT|unix.EPOLLHUP|unix.EPOLLERR) != 0 && p.dir[1-side].pending > 0 {
 		l.step(p, 1-side)
 	}
+}
+
+// failed closes p when the socket on side has a pending error (a reset):
+// the kernel has dropped what it held, and a direction that already ended
+// would otherwise never look at the socket again.
+func (l *loop) failed(p *pair, side int) bool {
+	errno, err := unix.GetsockoptInt(int(p.fd[side]), unix.SOL_SOCKET, unix.SO_ERROR)
+	if err != nil || errno == 0 {
+		return false
+	}
+	e := syscall.Errno(errno)
+	l.closePair(p, result{reason: classifyErrno(e), err: e})
+	return true
 }
