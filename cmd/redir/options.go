@@ -1,0 +1,308 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/redir-project/redir/forward"
+)
+
+const (
+	maxInt                = math.MaxInt
+	defaultConnectTimeout = forward.DefaultDialTimeout
+	defaultDrainTimeout   = forward.DefaultDrainTimeout
+)
+
+// errNotSupported marks an option that is parsed and checked but whose
+// behaviour a later release brings; it is never silently ignored.
+var errNotSupported = errors.New("not supported yet")
+
+// cliArgs mirrors redir 3.3's command line. Only kong writes it; toConfig
+// turns it into a config. Values are kept as typed (optArg) so that every
+// error can quote the value the user gave.
+type cliArgs struct {
+	Bind       optArg `name:"bind" short:"b" aliases:"bind_addr"`
+	FTP        optArg `name:"ftp" short:"f"`
+	Help       bool   `name:"help" short:"h"`
+	Inetd      bool   `name:"inetd" short:"i"`
+	Ident      optArg `name:"ident" short:"I" aliases:"name"`
+	LogLevel   optArg `name:"loglevel" short:"l"`
+	Foreground bool   `name:"foreground" short:"n"`
+	Transproxy bool   `name:"transproxy" short:"p"`
+	Syslog     bool   `name:"syslog" short:"s"`
+	Timeout    optArg `name:"timeout" short:"t"`
+	Version    bool   `name:"version" short:"v"`
+	Connect    optArg `name:"connect" short:"x"`
+
+	MaxBandwidth optArg `name:"max-bandwidth" short:"m" aliases:"max_bandwidth"`
+	WaitInOut    optArg `name:"wait-in-out" short:"o" aliases:"wait_in_out"`
+	RandomWait   optArg `name:"random-wait" short:"w" aliases:"random_wait"`
+	Bufsize      optArg `name:"bufsize" short:"z"`
+
+	ConnectTimeout optArg `name:"connect-timeout"`
+	DrainTimeout   optArg `name:"drain-timeout"`
+	MaxConnections optArg `name:"max-connections"`
+
+	// The redir 2.x syntax, always available; it implies -n.
+	Laddr optArg `name:"laddr"`
+	Lport optArg `name:"lport"`
+	Caddr optArg `name:"caddr"`
+	Cport optArg `name:"cport"`
+
+	// Two single positionals rather than one slice: kong lets flags sit
+	// between single positionals (getopt permutes too), not inside a slice.
+	Arg1 optArg `arg:"" optional:"" name:"src"`
+	Arg2 optArg `arg:"" optional:"" name:"dst"`
+}
+
+// optArg is an option value as typed, and whether it was given at all, so
+// that an empty value differs from none. Like getopt, a value is the next argument
+// whatever it looks like: "-t -5" is a bad timeout, not an option -5.
+type optArg struct {
+	val string
+	set bool
+}
+
+// Decode implements kong.MapperValue.
+func (a *optArg) Decode(ctx *kong.DecodeContext) error {
+	t := ctx.Scan.Pop()
+	if t.IsEOL() {
+		return errors.New("missing value")
+	}
+	a.val, a.set = t.String(), true
+	return nil
+}
+
+// exitRequest is what the kong.Exit hook panics with, so that nothing in
+// kong can end the process from inside parsing; parse recovers it.
+type exitRequest struct{ code int }
+
+// parseArgs parses the command line (args without argv[0]). done is true when -h or -v printed
+// their text to stdout and the program should exit 0. err is a one-line usage error naming the
+// bad value; main prints "redir: <err>" to stderr and exits 2.
+func parseArgs(args []string, stdout io.Writer) (cfg config, done bool, err error) {
+	var c cliArgs
+	if err := c.parse(args, stdout); err != nil {
+		return config{}, false, err
+	}
+	switch {
+	case c.Help:
+		_, err = io.WriteString(stdout, usageText)
+		return config{}, err == nil, err
+	case c.Version:
+		_, err = fmt.Fprintf(stdout, "redir %s\n", version)
+		return config{}, err == nil, err
+	}
+	if cfg, err = c.toConfig(); err != nil {
+		return config{}, false, err
+	}
+	if err = c.unsupported(); err != nil {
+		return config{}, false, err
+	}
+	return cfg, false, nil
+}
+
+// parse fills c from args with kong. Help and version are plain flags that
+// parseArgs handles, so kong never prints or exits on its own.
+func (c *cliArgs) parse(args []string, stdout io.Writer) (err error) {
+	p, err := kong.New(c,
+		kong.Name("redir"),
+		kong.NoDefaultHelp(),
+		kong.Writers(stdout, io.Discard),
+		kong.Exit(func(code int) { panic(exitRequest{code}) }),
+	)
+	if err != nil {
+		return fmt.Errorf("building the option parser: %w", err)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			e, ok := r.(exitRequest)
+			if !ok {
+				panic(r)
+			}
+			err = fmt.Errorf("option parser tried to exit with status %d", e.code)
+		}
+	}()
+	_, err = p.Parse(args)
+	return err
+}
+
+// toConfig checks every value and builds the config. Values of options that
+// are not supported yet are checked too, so a typo is reported as such.
+func (c *cliArgs) toConfig() (config, error) {
+	cfg := config{
+		Inetd:      c.Inetd,
+		Foreground: c.Foreground,
+		Syslog:     c.Syslog,
+		Ident:      "redir",
+	}
+	steps := []func(*config) error{
+		c.logging, c.timeouts, c.bind, c.addresses, c.laterValues,
+	}
+	for _, step := range steps {
+		if err := step(&cfg); err != nil {
+			return config{}, err
+		}
+	}
+	return cfg, nil
+}
+
+// logging checks -I and -l.
+func (c *cliArgs) logging(cfg *config) error {
+	if c.Ident.set {
+		if c.Ident.val == "" {
+			return errors.New("invalid -I/--ident \"\": want a name")
+		}
+		cfg.Ident = c.Ident.val
+	}
+	cfg.LogLevel = levelNotice
+	if !c.LogLevel.set {
+		return nil
+	}
+	level, ok := map[string]slog.Level{
+		"none":   levelNone,
+		"err":    slog.LevelError,
+		"notice": levelNotice,
+		"info":   slog.LevelInfo,
+		"debug":  slog.LevelDebug,
+	}[c.LogLevel.val]
+	if !ok {
+		return fmt.Errorf("unknown log level %q: want none, err, notice, info or debug", c.LogLevel.val)
+	}
+	cfg.LogLevel = level
+	return nil
+}
+
+// timeouts checks -t, --connect-timeout, --drain-timeout and
+// --max-connections.
+func (c *cliArgs) timeouts(cfg *config) error {
+	var err error
+	if cfg.IdleTimeout, err = parseSeconds(c.Timeout, "-t/--timeout", 0); err != nil {
+		return err
+	}
+	cfg.ConnectTimeout, err = parseSeconds(c.ConnectTimeout, "--connect-timeout", defaultConnectTimeout)
+	if err != nil {
+		return err
+	}
+	if cfg.ConnectTimeout == 0 {
+		return fmt.Errorf("invalid --connect-timeout %q: must be more than 0", c.ConnectTimeout.val)
+	}
+	cfg.DrainTimeout, err = parseSeconds(c.DrainTimeout, "--drain-timeout", defaultDrainTimeout)
+	if err != nil {
+		return err
+	}
+	cfg.MaxConns, err = parseInt(c.MaxConnections, "--max-connections", 0, maxInt)
+	return err
+}
+
+// bind checks -b: a literal address; whether the host has it is for the
+// runner to find out.
+func (c *cliArgs) bind(cfg *config) error {
+	if !c.Bind.set {
+		return nil
+	}
+	ip, err := parseIP(c.Bind.val)
+	if err != nil {
+		return fmt.Errorf("invalid -b/--bind address %q: want an IPv4 or IPv6 address", c.Bind.val)
+	}
+	cfg.Bind = ip
+	return nil
+}
+
+// laterValues checks the values of options a later release implements.
+func (c *cliArgs) laterValues(*config) error {
+	if c.FTP.set && !oneOf(c.FTP.val, "port", "pasv", "both") {
+		return fmt.Errorf("invalid -f/--ftp type %q: want port, pasv or both", c.FTP.val)
+	}
+	if c.Connect.set && c.Connect.val == "" {
+		return errors.New("invalid -x/--connect \"\": want HOST:PORT for the CONNECT request")
+	}
+	checks := []struct {
+		arg    optArg
+		name   string
+		lo, hi int
+	}{
+		{c.MaxBandwidth, "-m/--max-bandwidth", 1, maxInt},
+		{c.WaitInOut, "-o/--wait-in-out", 1, 3},
+		{c.RandomWait, "-w/--random-wait", 0, maxInt},
+		{c.Bufsize, "-z/--bufsize", 256, maxInt},
+	}
+	for _, ck := range checks {
+		if _, err := parseInt(ck.arg, ck.name, ck.lo, ck.hi); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unsupported reports the first given option whose behaviour is not there
+// yet.
+func (c *cliArgs) unsupported() error {
+	given := []struct {
+		set  bool
+		name string
+	}{
+		{c.Inetd, "-i/--inetd"},
+		{c.FTP.set, "-f/--ftp"},
+		{c.Transproxy, "-p/--transproxy"},
+		{c.Connect.set, "-x/--connect"},
+		{c.MaxBandwidth.set, "-m/--max-bandwidth"},
+		{c.WaitInOut.set, "-o/--wait-in-out"},
+		{c.RandomWait.set, "-w/--random-wait"},
+		{c.Bufsize.set, "-z/--bufsize"},
+	}
+	for _, g := range given {
+		if g.set {
+			return fmt.Errorf("%s is %w", g.name, errNotSupported)
+		}
+	}
+	return nil
+}
+
+// parseSeconds reads a non-negative number of seconds, with an optional
+// decimal fraction ("1.5"); def is the value when the option is absent.
+func parseSeconds(a optArg, name string, def time.Duration) (time.Duration, error) {
+	if !a.set {
+		return def, nil
+	}
+	ok := a.val != "" && a.val != "." && strings.Trim(a.val, "0123456789.") == "" &&
+		strings.Count(a.val, ".") <= 1
+	d, err := time.ParseDuration(a.val + "s")
+	if !ok || err != nil {
+		return 0, fmt.Errorf("invalid %s %q: want a non-negative number of seconds", name, a.val)
+	}
+	return d, nil
+}
+
+// parseInt reads a whole number from lo to hi (hi maxInt: no upper
+// bound); absent means lo.
+func parseInt(a optArg, name string, lo, hi int) (int, error) {
+	if !a.set {
+		return lo, nil
+	}
+	n, err := strconv.Atoi(a.val)
+	if err == nil && n >= lo && n <= hi {
+		return n, nil
+	}
+	if hi == maxInt {
+		return 0, fmt.Errorf("invalid %s %q: want a whole number, at least %d", name, a.val, lo)
+	}
+	return 0, fmt.Errorf("invalid %s %q: want %d-%d", name, a.val, lo, hi)
+}
+
+func oneOf(s string, choices ...string) bool {
+	for _, c := range choices {
+		if s == c {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,55 @@
+package main
+
+// version is what -v prints; release builds set it with
+// -ldflags "-X main.version=1.2.3". The parser only reads it.
+var version = "dev"
+
+// usageText is what -h prints: redir 3.3's usage, plus the options this
+// redir adds and the redir 2.x syntax it always accepts.
+const usageText = `Usage: redir [-hinpsv] [-b IP] [-f TYPE] [-I NAME] [-l LEVEL] [-t SEC]
+             [-x STR] [-m BPS] [-o FLAG] [-w MSEC] [-z BYTES]
+             [SRC]:PORT [DST]:PORT
+       redir -i [OPTIONS] [DST]:PORT
+       redir [OPTIONS] --lport=PORT [--laddr=ADDR] --cport=PORT [--caddr=ADDR]
+
+  -b, --bind=IP            Connect to DST from this local address, for hosts
+                           with several addresses on the server side
+  -f, --ftp=TYPE           Redirect FTP connections.  Where type is
+                           one of: 'port', 'pasv', or 'both'
+  -h, --help               Show this help text
+  -i, --inetd              Run from inetd, SRC:PORT comes from stdin
+                           Usage: redir [OPTIONS] [DST]:PORT
+  -I, --ident=NAME         Identity, tag syslog messages with NAME
+  -l, --loglevel=LEVEL     Set log level: none, err, notice*, info, debug
+  -n, --foreground         Run in foreground, do not detach from terminal
+  -p, --transproxy         Run in Linux's transparent proxy mode
+  -s, --syslog             Log messages to syslog
+  -t, --timeout=SEC        Set timeout to SEC seconds, default off (0)
+  -v, --version            Show program version
+  -x, --connect=STR        CONNECT string passed to proxy server
+
+Traffic Shaping:
+  -m, --max-bandwidth=BPS  Limit the bandwidth to BPS bits/second
+  -o, --wait-in-out=FLAG   Wait for in(1), out(2), or in&out(3)
+  -w, --random-wait=MSEC   Wait MSEC milliseconds before each packet
+  -z, --bufsize=BYTES      Size of the traffic shaping buffer
+
+Connections:
+      --connect-timeout=SEC  Give up connecting to DST after SEC seconds (10)
+      --drain-timeout=SEC    On SIGTERM or SIGINT, let open connections
+                             finish for up to SEC seconds (5)
+      --max-connections=N    Serve at most N connections at once; more
+                             clients wait to be accepted (0: no limit)
+
+Old syntax (redir 2.x), implies -n:
+      --lport=PORT         Local port to listen on
+      --laddr=ADDR         Local address to listen on (default: any)
+      --cport=PORT         Port to redirect traffic to
+      --caddr=ADDR         Address to redirect traffic to (default: localhost)
+
+SRC and DST are [HOST]:PORT.  HOST is an IPv4 address, an IPv6 address in
+brackets ([::1]:80) or a host name; PORT is a number or a service name from
+/etc/services.  An empty SRC host listens on every address, an empty DST host
+means this host.  SEC may have a fraction (1.5).  The spellings --bind_addr,
+--max_bandwidth, --random_wait, --wait_in_out and --name (for -I) work too.
+`
