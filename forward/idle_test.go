@@ -1,0 +1,128 @@
+package forward_test
+
+import (
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/redir-project/redir/forward"
+)
+
+const idle = 300 * time.Millisecond
+
+// TestIdleTimeout: a connection that moves no byte either way for
+// IdleTimeout is closed, both ends of it, with reason "idle timeout".
+func TestIdleTimeout(t *testing.T) {
+	for _, kind := range listenerKinds {
+		for _, halfClosed := range []bool{false, true} {
+			name := kind.name + "/open"
+			if halfClosed {
+				name = kind.name + "/half-closed"
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				probe, targetClosed := make(chan struct{}), make(chan struct{})
+				b := tcpBackend(t, func(c *net.TCPConn) {
+					io.Copy(io.Discard, c) // ends at the client's half-close or the close
+					<-probe
+					if writesFail(c) {
+						close(targetClosed)
+					}
+				})
+				s := kind.serve(t, &forward.Forwarder{Target: b.addr, IdleTimeout: idle})
+				c := s.dial(t)
+				if halfClosed {
+					c.CloseWrite()
+				}
+				took := expectClosed(t, c, 3*time.Second)
+				if took < idle-50*time.Millisecond || took > 5*idle {
+					t.Errorf("idle conn closed after %v with IdleTimeout %v", took, idle)
+				}
+				close(probe)
+				select {
+				case <-targetClosed:
+				case <-time.After(2 * time.Second):
+					t.Error("target conn still open after the idle timeout")
+				}
+				checkRecord(t, s.logs.waitConn(t), forward.ReasonIdle, 0, 0)
+			})
+		}
+	}
+}
+
+// writesFail writes to c every 20 ms until that fails (its peer closed
+// it), for up to 2 s.
+func writesFail(c net.Conn) bool {
+	for i := 0; i < 100; i++ {
+		if _, err := c.Write([]byte{0}); err != nil {
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
+}
+
+// TestIdleTimeoutOneWay: bytes flowing every 100 ms in one direction only,
+// for over three idle timeouts, keep the connection open.
+func TestIdleTimeoutOneWay(t *testing.T) {
+	for _, kind := range listenerKinds {
+		t.Run(kind.name+"/client-sends", func(t *testing.T) {
+			t.Parallel()
+			b := tcpBackend(t, func(c *net.TCPConn) {
+				if n, err := io.Copy(io.Discard, c); err == nil && n == 10 {
+					io.WriteString(c, "done")
+				}
+			})
+			s := kind.serve(t, &forward.Forwarder{Target: b.addr, IdleTimeout: idle})
+			c := s.dial(t)
+			ticks(t, c)
+			c.CloseWrite()
+			if got, err := io.ReadAll(c); string(got) != "done" || err != nil {
+				t.Fatalf("after ticking: read %q, %v; want the target's \"done\"", got, err)
+			}
+			checkRecord(t, s.logs.waitConn(t), forward.ReasonEOF, 10, 4)
+		})
+		t.Run(kind.name+"/target-sends", func(t *testing.T) {
+			t.Parallel()
+			b := tcpBackend(t, func(c *net.TCPConn) {
+				ticks(t, c)
+				c.CloseWrite()
+				if got, err := io.ReadAll(c); string(got) != "bye" || err != nil {
+					t.Errorf("target: read %q, %v; want the client's \"bye\"", got, err)
+				}
+			})
+			s := kind.serve(t, &forward.Forwarder{Target: b.addr, IdleTimeout: idle})
+			c := s.dial(t)
+			got, err := io.ReadAll(c)
+			if len(got) != 10 || err != nil {
+				t.Fatalf("client: read %d bytes, %v; want 10 and EOF", len(got), err)
+			}
+			io.WriteString(c, "bye")
+			c.CloseWrite()
+			expectClosed(t, c, 2*time.Second)
+			checkRecord(t, s.logs.waitConn(t), forward.ReasonEOF, 3, 10)
+		})
+	}
+}
+
+// ticks writes one byte every 100 ms, ten times.
+func ticks(t *testing.T, c net.Conn) {
+	for i := 0; i < 10; i++ {
+		time.Sleep(100 * time.Millisecond)
+		if _, err := c.Write([]byte{byte(i)}); err != nil {
+			t.Errorf("tick %d: %v", i, err)
+			return
+		}
+	}
+}
+
+// TestNoIdleTimeout: with IdleTimeout zero a silent connection stays open.
+func TestNoIdleTimeout(t *testing.T) {
+	t.Parallel()
+	b := tcpBackend(t, func(c *net.TCPConn) { echo(c) })
+	s := serveTCP(t, &forward.Forwarder{Target: b.addr})
+	c := s.dial(t)
+	expectOpen(t, c, 4*idle)
+	roundTrip(t, c, []byte("still there"))
+}

@@ -1,0 +1,140 @@
+package forward_test
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redir-project/redir/forward"
+)
+
+// TestMaxConns: with MaxConns=2 a third client connects (the kernel's
+// backlog takes it) but no target connection is made for it until one of
+// the first two ends; then it is served, its early bytes included.
+func TestMaxConns(t *testing.T) {
+	var active, peak atomic.Int64
+	b := tcpBackend(t, func(c *net.TCPConn) {
+		n := active.Add(1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		io.Copy(c, c)
+		active.Add(-1) // before the half-close that lets the forwarder end it
+		c.CloseWrite()
+	})
+	s := serveTCP(t, &forward.Forwarder{Target: b.addr, MaxConns: 2})
+	c1, c2 := s.dial(t), s.dial(t)
+	roundTrip(t, c1, []byte("one"))
+	roundTrip(t, c2, []byte("two"))
+	c3 := s.dial(t)
+	if _, err := c3.Write([]byte("three")); err != nil {
+		t.Fatal(err)
+	}
+	expectOpen(t, c3, 300*time.Millisecond)
+	if n := b.accepted.Load(); n != 2 {
+		t.Fatalf("target has %d connections with MaxConns=2", n)
+	}
+	if st := s.f.Stats(); st.Open != 2 || st.Total != 2 {
+		t.Errorf("stats %+v, want 2 open of 2", st)
+	}
+	c1.CloseWrite()
+	expectClosed(t, c1, 2*time.Second)
+	got := make([]byte, 5)
+	if _, err := io.ReadFull(c3, got); err != nil || string(got) != "three" {
+		t.Fatalf("third client, once a slot was free: read %q, %v", got, err)
+	}
+	roundTrip(t, c2, []byte("still two"))
+	for _, c := range []*net.TCPConn{c2, c3} {
+		c.CloseWrite()
+		expectClosed(t, c, 2*time.Second)
+	}
+	checkTotals(t, s.logs.waitConns(t, 3, 5*time.Second), 3, 3+3+9+5, 3+3+9+5)
+	burst(t, s, 20)
+	if p := peak.Load(); p > 2 {
+		t.Errorf("target saw %d connections at once with MaxConns=2", p)
+	}
+}
+
+// burst runs n clients at once, each one round trip, and checks that every
+// one was served.
+func burst(t *testing.T, s *server, n int) {
+	t.Helper()
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			errs <- func() error {
+				c, err := net.DialTimeout("tcp", s.addr, 5*time.Second)
+				if err != nil {
+					return err
+				}
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				msg := fmt.Sprintf("client %d", i)
+				io.WriteString(c, msg)
+				c.(*net.TCPConn).CloseWrite()
+				got, err := io.ReadAll(c)
+				if err != nil || string(got) != msg {
+					return fmt.Errorf("client %d got %q, %v", i, got, err)
+				}
+				return nil
+			}()
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestNoFDLeak relays 1,000 connections one after the other and counts the
+// process's descriptors: nothing is left over once their records are in,
+// and nothing at all once Serve has returned. Not parallel: it counts fds.
+func TestNoFDLeak(t *testing.T) {
+	const n, warm, slack = 1000, 10, 2
+	b := tcpBackend(t, func(c *net.TCPConn) {
+		if _, err := io.Copy(io.Discard, c); err == nil {
+			c.Write(make([]byte, 100))
+		}
+	})
+	before := countFDs(t)
+	s := serveTCP(t, &forward.Forwarder{Target: b.addr})
+	for i := 0; i < warm; i++ {
+		shortConn(t, s.addr)
+	}
+	s.logs.waitConns(t, warm, 5*time.Second)
+	serving := countFDs(t)
+	for i := 0; i < n; i++ {
+		shortConn(t, s.addr)
+	}
+	recs := s.logs.waitConns(t, warm+n, 10*time.Second)
+	for _, r := range recs {
+		checkRecord(t, r, forward.ReasonEOF, 100, 100)
+	}
+	eventually(t, 2*time.Second, func() bool { return countFDs(t) <= serving+slack },
+		func() string { return fmt.Sprintf("%d fds open after %d connections, %d before", countFDs(t), n, serving) })
+	if err := s.stop(t, 5*time.Second); err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	eventually(t, 2*time.Second, func() bool { runtime.GC(); return countFDs(t) <= before+slack },
+		func() string { return fmt.Sprintf("%d fds open after Serve returned, %d before it started", countFDs(t), before) })
+}
+
+// shortConn sends 100 bytes, half-closes and reads the 100-byte reply.
+func shortConn(t *testing.T, addr string) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	c.Write(make([]byte, 100))
+	c.(*net.TCPConn).CloseWrite()
+	if got, err := io.ReadAll(c); err != nil || len(got) != 100 {
+		t.Fatalf("reply: %d bytes, %v", len(got), err)
+	}
+}
