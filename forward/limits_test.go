@@ -115,12 +115,16 @@ func TestNoFDLeak(t *testing.T) {
 		checkRecord(t, r, forward.ReasonEOF, 100, 100)
 	}
 	eventually(t, 2*time.Second, func() bool { return countFDs(t) <= serving+slack },
-		func() string { return fmt.Sprintf("%d fds open after %d connections, %d before", countFDs(t), n, serving) })
+		func() string {
+			return fmt.Sprintf("%d fds open after %d connections, %d before", countFDs(t), n, serving)
+		})
 	if err := s.stop(t, 5*time.Second); err != nil {
 		t.Fatalf("Serve: %v", err)
 	}
 	eventually(t, 2*time.Second, func() bool { runtime.GC(); return countFDs(t) <= before+slack },
-		func() string { return fmt.Sprintf("%d fds open after Serve returned, %d before it started", countFDs(t), before) })
+		func() string {
+			return fmt.Sprintf("%d fds open after Serve returned, %d before it started", countFDs(t), before)
+		})
 }
 
 // shortConn sends 100 bytes, half-closes and reads the 100-byte reply.
