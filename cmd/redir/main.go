@@ -1,5 +1,18 @@
 // Command redir is a TCP port redirector: it listens on [SRC]:PORT and
 // relays every connection, byte for byte, to [DST]:PORT.
+//
+// Without -n it goes to the background like redir 3.3, but only once its
+// sockets are bound: the command exits 0 when the daemon is serving, and
+// non-zero with the error on stderr when it is not. SIGTERM and SIGINT stop
+// it gracefully (stop accepting, let open connections drain for up to
+// --drain-timeout); SIGHUP is logged and ignored.
+//
+// Exit status: 0 success, 1 runtime error (bind failed, daemon not ready),
+// 2 usage error.
 package main
 
-func main() {}
+import "os"
+
+func main() {
+	os.Exit(run(os.Args, os.Stdout, os.Stderr))
+}

@@ -1,0 +1,285 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// lockedBuffer collects a process's stderr while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// redirProc is a foreground redir started by a test; Cleanup kills it.
+type redirProc struct {
+	cmd    *exec.Cmd
+	stderr *lockedBuffer
+	done   chan struct{}
+	err    error // from Wait, once done is closed
+}
+
+func startRedir(t *testing.T, args ...string) *redirProc {
+	t.Helper()
+	p := &redirProc{cmd: exec.Command(redirBin, args...), stderr: new(lockedBuffer), done: make(chan struct{})}
+	p.cmd.Stderr = p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.err = p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.done
+		if t.Failed() {
+			t.Logf("redir %s stderr:\n%s", strings.Join(args, " "), p.stderr)
+		}
+	})
+	return p
+}
+
+// exitCode waits up to timeout for the process to end and returns its exit
+// status, -1 when a signal killed it.
+func (p *redirProc) exitCode(t *testing.T, timeout time.Duration) int {
+	t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(timeout):
+		t.Fatalf("redir still running after %v", timeout)
+	}
+	var ee *exec.ExitError
+	if errors.As(p.err, &ee) {
+		return ee.ExitCode()
+	}
+	if p.err != nil {
+		t.Fatal(p.err)
+	}
+	return 0
+}
+
+// waitLog waits up to 10 s for stderr to contain s.
+func (p *redirProc) waitLog(t *testing.T, s string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(p.stderr.String(), s) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in stderr after 10s:\n%s", s, p.stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (p *redirProc) signal(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// freeAddr returns host:port with a port nobody listens on just now.
+func freeAddr(t *testing.T, host string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startBackend listens on addr and runs serve for each connection, which it
+// closes afterwards. It returns the listening address; Cleanup closes the
+// listener and every open connection and waits for the handlers.
+func startBackend(t *testing.T, addr string, serve func(net.Conn)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Go(func() { defer c.Close(); serve(c) })
+		}
+	})
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return ln.Addr().String()
+}
+
+func echo(c net.Conn) { io.Copy(c, c) }
+
+// slowSender sends n chunks of size bytes, one every interval.
+func slowSender(n, size int, interval time.Duration) func(net.Conn) {
+	return func(c net.Conn) {
+		chunk := bytes.Repeat([]byte{'x'}, size)
+		for i := 0; i < n; i++ {
+			if _, err := c.Write(chunk); err != nil {
+				return
+			}
+			time.Sleep(interval)
+		}
+	}
+}
+
+// dialRetry connects to addr, retrying for up to 10 s while nothing listens.
+func dialRetry(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			t.Cleanup(func() { c.Close() })
+			return c
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("cannot connect to %s: %v", addr, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// roundTrip sends msg on c and expects it back (through an echo backend).
+func roundTrip(t *testing.T, c net.Conn, msg string) {
+	t.Helper()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, msg); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, len(msg))
+	if _, err := io.ReadFull(c, buf); err != nil {
+		t.Fatalf("reading echo of %q: %v", msg, err)
+	}
+	if string(buf) != msg {
+		t.Fatalf("echo: got %q, want %q", buf, msg)
+	}
+}
+
+func TestShutdownDrainsOpenTransfer(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			const chunks, size = 10, 1024
+			backend := startBackend(t, "127.0.0.1:0", slowSender(chunks, size, 100*time.Millisecond))
+			addr := freeAddr(t, "127.0.0.1")
+			p := startRedir(t, "-n", "-l", "info", "--drain-timeout=10", addr, backend)
+			p.waitLog(t, "listening on")
+			c := dialRetry(t, addr)
+			c.SetDeadline(time.Now().Add(15 * time.Second))
+			if _, err := io.ReadFull(c, make([]byte, size)); err != nil {
+				t.Fatal(err)
+			}
+			p.signal(t, sig)
+			p.waitLog(t, "shutting down")
+			waitRefused(t, addr)
+			n, err := io.Copy(io.Discard, c)
+			if err != nil || n != (chunks-1)*size {
+				t.Fatalf("after %v: read %d bytes, %v; want %d and EOF", sig, n, err, (chunks-1)*size)
+			}
+			c.Close()
+			if code := p.exitCode(t, 10*time.Second); code != 0 {
+				t.Fatalf("exit status %d, want 0", code)
+			}
+			for _, s := range []string{"reason=eof", "NOTICE stopped"} {
+				if !strings.Contains(p.stderr.String(), s) {
+					t.Errorf("no %q in stderr:\n%s", s, p.stderr)
+				}
+			}
+		})
+	}
+}
+
+// waitRefused waits up to 5 s for addr to refuse connections.
+func waitRefused(t *testing.T, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatalf("%s still accepts connections after shutdown", addr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestShutdownDrainTimeoutCuts(t *testing.T) {
+	const chunks, size = 100, 1024 // 10 s of sending
+	backend := startBackend(t, "127.0.0.1:0", slowSender(chunks, size, 100*time.Millisecond))
+	addr := freeAddr(t, "127.0.0.1")
+	p := startRedir(t, "-n", "-l", "info", "--drain-timeout=1", addr, backend)
+	p.waitLog(t, "listening on")
+	c := dialRetry(t, addr)
+	c.SetDeadline(time.Now().Add(15 * time.Second))
+	if _, err := io.ReadFull(c, make([]byte, size)); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	p.signal(t, syscall.SIGTERM)
+	n, _ := io.Copy(io.Discard, c)
+	if n >= (chunks-1)*size {
+		t.Fatalf("the whole transfer got through; it should have been cut after 1s")
+	}
+	if code := p.exitCode(t, 10*time.Second); code != 0 {
+		t.Fatalf("exit status %d, want 0", code)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("shutdown took %v with --drain-timeout=1", d)
+	}
+	if s := p.stderr.String(); !strings.Contains(s, "reason=shutdown") {
+		t.Errorf("no reason=shutdown record in stderr:\n%s", s)
+	}
+}
+
+func TestSIGHUPIgnored(t *testing.T) {
+	backend := startBackend(t, "127.0.0.1:0", echo)
+	addr := freeAddr(t, "127.0.0.1")
+	p := startRedir(t, "-n", addr, backend)
+	p.waitLog(t, "listening on")
+	p.signal(t, syscall.SIGHUP)
+	p.waitLog(t, "SIGHUP ignored")
+	c := dialRetry(t, addr)
+	roundTrip(t, c, "still serving")
+	c.Close()
+	p.signal(t, syscall.SIGTERM)
+	if code := p.exitCode(t, 10*time.Second); code != 0 {
+		t.Fatalf("exit status %d, want 0", code)
+	}
+}
