@@ -185,7 +185,8 @@ func TestBackgroundSyslog(t *testing.T) {
 	backend := startBackend(t, "127.0.0.1:0", echo)
 	addr := freeAddr(t, "127.0.0.1")
 	code, stderr := runBackground(t, addr, backend)
-	if _, err := dialSyslog("redir-test"); err == nil {
+	if w, err := dialSyslog("redir-test"); err == nil {
+		w.Close()
 		if code != 0 {
 			t.Fatalf("syslog is reachable, yet exit status %d: %s", code, stderr)
 		}
