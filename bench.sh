@@ -1,0 +1,14 @@
+#!/bin/sh
+# Builds bin/redir and bin/redir-bench, raises the open-file limit, and
+# measures redir against direct loopback connections (see BENCHMARKS.md).
+# Arguments go to redir-bench: -quick for a short run, -h for the rest.
+set -eu
+cd "$(dirname "$0")"
+mkdir -p bin
+go build -o bin/redir ./cmd/redir
+go build -o bin/redir-bench ./cmd/redir-bench
+ulimit -Hn 20100 2>/dev/null || true # needs CAP_SYS_RESOURCE; else the hard limit stays
+ulimit -n "$(ulimit -Hn)"
+dirty=$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo ", with uncommitted changes" || true)
+echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$dirty"
+exec bin/redir-bench "$@"

@@ -1,0 +1,113 @@
+// Command redir-bench measures a forwarder (bin/redir by default) against a
+// direct connection on loopback, in the same run: bulk throughput with 1 and
+// 4 streams, short connections per second, 64-byte round-trip latency, and
+// memory and file descriptors per idle connection. It prints the absolute
+// figures, the ratio to direct and the targets of issue #2 with pass/fail.
+//
+// The backends (discard, echo, request/reply) run inside this program on
+// 127.0.0.1; each forwarder is started as a child per measurement and
+// killed after it. It is a benchmark, not a test: run it on a quiet machine.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+)
+
+// options is the parsed command line; main hands it down, nothing global.
+type options struct {
+	redir       string        // path of the redir binary
+	compare     string        // command template of another forwarder, "" for none
+	compareName string        // column title for compare
+	bulkTime    time.Duration // measuring window of each bulk and rate run
+	samples     int           // round trips per latency run
+	conns       int           // idle connections to open
+	rounds      int           // runs of each measurement; the best is kept
+}
+
+func parseOptions(args []string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("redir-bench", flag.ContinueOnError)
+	fs.StringVar(&o.redir, "redir", "bin/redir", "redir binary to measure")
+	fs.StringVar(&o.compare, "compare", "", "also measure this forwarder command; the first %d is its listen port, the second the backend port\n(e.g. 'socat TCP-LISTEN:%d,fork,reuseaddr TCP:127.0.0.1:%d')")
+	fs.StringVar(&o.compareName, "compare-name", "", "column title for -compare (default: its first word)")
+	quick := fs.Bool("quick", false, "short runs for development: 1s windows, 3,000 round trips, 2,000 idle connections")
+	fs.DurationVar(&o.bulkTime, "time", 5*time.Second, "measuring window of each throughput and connection-rate run")
+	fs.IntVar(&o.samples, "samples", 20000, "round trips per latency run")
+	fs.IntVar(&o.conns, "conns", 10000, "idle connections to open through the forwarder")
+	fs.IntVar(&o.rounds, "rounds", 1, "runs of each measurement, alternating direct and forwarders; the best is kept")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *quick {
+		o.bulkTime, o.samples, o.conns = time.Second, 3000, 2000
+	}
+	if o.compare != "" && strings.Count(o.compare, "%d") != 2 {
+		return o, fmt.Errorf("-compare %q: want exactly two %%d (listen port, backend port)", o.compare)
+	}
+	if o.compareName == "" && o.compare != "" {
+		o.compareName = strings.Fields(o.compare)[0]
+	}
+	if o.bulkTime <= 0 || o.samples < 100 || o.conns < 1 || o.rounds < 1 {
+		return o, fmt.Errorf("-time, -samples (≥ 100), -conns and -rounds must be positive")
+	}
+	return o, nil
+}
+
+func main() {
+	if len(os.Args) == 2 && os.Args[1] == helperArg {
+		if err := serveEchoBackend(); err != nil {
+			fmt.Fprintln(os.Stderr, "redir-bench echo backend:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	o, err := parseOptions(os.Args[1:])
+	if err == flag.ErrHelp {
+		return
+	}
+	if err == nil {
+		err = run(o, os.Stdout, os.Stderr)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "redir-bench:", err)
+		os.Exit(1)
+	}
+}
+
+// run measures everything and prints the table to out, progress to log.
+func run(o options, out, log io.Writer) error {
+	load := loadAverage()
+	hard, err := raiseNofile(uint64(o.conns + 1000))
+	if err != nil {
+		return err
+	}
+	nofile := min(childNofile, hard)
+	b, err := startBackends()
+	if err != nil {
+		return err
+	}
+	defer b.close()
+	fws := []forwarder{redirForwarder(o.redir, nofile)}
+	if o.compare != "" {
+		fws = append(fws, templateForwarder(o.compareName, o.compare, nofile))
+	}
+	s := &suite{fws: fws, rounds: o.rounds, log: log}
+	if nofile < childNofile {
+		s.notes = append(s.notes, fmt.Sprintf("the hard open-file limit here is %d, so forwarders ran with %d descriptors, not %d;"+
+			" \"held\" is judged against (%d - %d at rest) / 2", hard, nofile, childNofile, nofile, restFds))
+	}
+	for _, g := range groups(o, b, nofile) {
+		s.run(g)
+	}
+	printHeader(out, o, fws, load)
+	printTable(out, s)
+	return nil
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"strings"
+	"time"
+)
+
+// endpoint is where a measurement connects: a backend itself (child nil) or
+// a forwarder in front of it.
+type endpoint struct {
+	addr  *net.TCPAddr
+	child *child
+}
+
+// outcome is one run of a measurement: a figure per row of its group.
+type outcome struct {
+	v    []float64
+	note string
+}
+
+// A group is one measurement and the rows of the table it fills.
+type group struct {
+	title   string
+	backend *net.TCPAddr
+	direct  bool // also measured without a forwarder
+	rows    []*row
+	measure func(endpoint) (outcome, error)
+}
+
+func groups(o options, b *backends, nofile uint64) []*group {
+	bulkRun := func(streams int) func(endpoint) (outcome, error) {
+		return func(ep endpoint) (outcome, error) {
+			v, err := bulk(ep.addr, streams, o.bulkTime, &b.received)
+			return outcome{v: []float64{v}}, err
+		}
+	}
+	return []*group{
+		{title: "bulk, 1 stream", backend: addrOf(b.discard), direct: true, measure: bulkRun(1),
+			rows: []*row{{name: "bulk throughput, 1 stream", unit: "MB/s", goal: &goal{limit: 0.75, ratio: true}}}},
+		{title: "bulk, 4 streams", backend: addrOf(b.discard), direct: true, measure: bulkRun(4),
+			rows: []*row{{name: "bulk throughput, 4 streams", unit: "MB/s", goal: &goal{limit: 0.65, ratio: true}}}},
+		{title: "short conns", backend: addrOf(b.reply), direct: true,
+			rows: []*row{{name: "short connections", unit: "/s", goal: &goal{limit: 0.75, ratio: true}}},
+			measure: func(ep endpoint) (outcome, error) {
+				v, err := connRate(ep.addr, o.bulkTime)
+				return outcome{v: []float64{v}}, err
+			}},
+		{title: "round trip", backend: addrOf(b.ping), direct: true,
+			rows: []*row{
+				{name: "64-byte round trip p50", unit: "µs", lower: true, goal: &goal{atMost: true, limit: 1.7, ratio: true}},
+				{name: "64-byte round trip p99", unit: "µs", lower: true},
+			},
+			measure: func(ep endpoint) (outcome, error) {
+				p50, p99, err := roundTrips(ep.addr, o.samples, 30*time.Second)
+				return outcome{v: []float64{p50, p99}}, err
+			}},
+		idleGroup(o, b, nofile),
+	}
+}
+
+// idleGroup measures redir's cost per idle connection. It holds all of
+// o.conns only if they fit in two descriptors each under nofile.
+func idleGroup(o options, b *backends, nofile uint64) *group {
+	fit := min(o.conns, int(nofile-restFds)/2)
+	return &group{title: "idle conns", backend: b.echo.addr,
+		rows: []*row{
+			{name: "memory per idle connection", unit: "KiB", lower: true, goal: &goal{atMost: true, limit: 4}},
+			{name: "descriptors per idle connection", unit: "", lower: true, goal: &goal{atMost: true, limit: 2}},
+			{name: fmt.Sprintf("idle connections held (of %d)", o.conns), unit: "", goal: &goal{limit: float64(fit)}},
+		},
+		measure: func(ep endpoint) (outcome, error) {
+			r, err := idleCost(ep.child, o.conns)
+			out := outcome{v: []float64{r.kib, r.fds, float64(r.held)}}
+			if err == nil && r.held < o.conns {
+				out.note = fmt.Sprintf("held %d of %d connections; the next failed: %v", r.held, o.conns, r.lastErr)
+			}
+			return out, err
+		}}
+}
+
+// A suite runs groups against direct and each forwarder, keeping the best
+// figure of its rounds and a note for every error.
+type suite struct {
+	fws    []forwarder
+	rounds int
+	log    io.Writer
+	groups []*group
+	notes  []string
+}
+
+func (s *suite) run(g *group) {
+	s.groups = append(s.groups, g)
+	for _, r := range g.rows {
+		r.vals = make([]float64, 1+len(s.fws))
+		for i := range r.vals {
+			r.vals[i] = math.NaN()
+		}
+	}
+	for range s.rounds {
+		if g.direct {
+			out, err := g.measure(endpoint{addr: g.backend})
+			s.record(g, 0, "direct", out, err)
+		}
+		for i, fw := range s.fws {
+			out, err := through(fw, g)
+			s.record(g, i+1, fw.name, out, err)
+		}
+	}
+}
+
+// through measures g with fw started in front of g's backend.
+func through(fw forwarder, g *group) (outcome, error) {
+	ch, err := fw.start(g.backend)
+	if err != nil {
+		return outcome{}, err
+	}
+	defer ch.stop()
+	out, err := g.measure(endpoint{addr: ch.addr, child: ch})
+	if aerr := ch.alive(); aerr != nil {
+		return outcome{}, errors.Join(aerr, err)
+	}
+	return out, err
+}
+
+func (s *suite) record(g *group, col int, who string, out outcome, err error) {
+	if err != nil {
+		s.notes = append(s.notes, fmt.Sprintf("%s, %s: %v", g.title, who, err))
+		fmt.Fprintf(s.log, "%-16s %-8s error: %v\n", g.title, who, err)
+		return
+	}
+	if out.note != "" {
+		s.notes = append(s.notes, fmt.Sprintf("%s, %s: %s", g.title, who, out.note))
+	}
+	figs := make([]string, len(g.rows))
+	for j, r := range g.rows {
+		r.keep(col, out.v[j])
+		figs[j] = formatValue(out.v[j], r.unit)
+	}
+	fmt.Fprintf(s.log, "%-16s %-8s %s\n", g.title, who, strings.Join(figs, "  "))
+}
