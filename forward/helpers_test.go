@@ -31,16 +31,17 @@ type server struct {
 	err    error         // what Serve returned; read after done
 }
 
-// serve runs f.Serve(ctx, ln) until the test ends; f.Log is replaced by a
-// recorder. The cleanup cancels and insists that Serve returns.
-func serve(t *testing.T, f *forward.Forwarder, ln net.Listener) *server {
+// serve runs f.Serve(ctx, ln, more...) until the test ends; f.Log is
+// replaced by a recorder. The cleanup cancels and insists that Serve
+// returns. The server's addr is ln's.
+func serve(t *testing.T, f *forward.Forwarder, ln net.Listener, more ...net.Listener) *server {
 	t.Helper()
 	logs := newRecorder()
 	f.Log = logs.logger()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{f: f, addr: ln.Addr().String(), logs: logs, cancel: cancel, done: make(chan struct{})}
 	go func() {
-		s.err = f.Serve(ctx, ln)
+		s.err = f.Serve(ctx, append([]net.Listener{ln}, more...)...)
 		close(s.done)
 	}()
 	t.Cleanup(func() {
