@@ -128,15 +128,14 @@ func TestServeManyListeners(t *testing.T) {
 	ln4, ln6 := listen(t, "tcp4", "127.0.0.1:0"), listen(t, "tcp6", "[::1]:0")
 	f := &forward.Forwarder{Target: b.addr}
 	s := serve(t, f, ln4, ln6)
-	for _, ln := range []net.Listener{ln4, ln6} {
+	for i, ln := range []net.Listener{ln4, ln6} {
 		c := dialTCP(t, ln.Addr().String())
 		roundTrip(t, c, []byte(ln.Addr().String()))
-		c.Close()
-	}
-	recs := s.logs.waitConns(t, 2, 5*time.Second)
-	if recs[0].str("local") != ln4.Addr().String() || recs[1].str("local") != ln6.Addr().String() {
-		t.Errorf("records' local addresses %s and %s, want %s and %s",
-			recs[0].str("local"), recs[1].str("local"), ln4.Addr(), ln6.Addr())
+		c.CloseWrite()
+		expectClosed(t, c, 2*time.Second)
+		if r := s.logs.waitConns(t, i+1, 5*time.Second)[i]; r.str("local") != ln.Addr().String() {
+			t.Errorf("record's local address %s, want %s", r.str("local"), ln.Addr())
+		}
 	}
 	ln4.Close()
 	if !s.returnsWithin(7 * time.Second) {
