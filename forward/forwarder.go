@@ -37,7 +37,9 @@ type Forwarder struct {
 	// Zero means DefaultDrainTimeout; negative means not at all.
 	DrainTimeout time.Duration
 	// MaxConns caps the connections open at once; beyond it new clients
-	// wait in the listen backlog. Zero or negative means no limit.
+	// wait in the listen backlog. Zero or negative means no limit but the
+	// one the open-file limit sets (two descriptors a connection, less a
+	// reserve), which also caps a larger MaxConns.
 	MaxConns int
 	// Log receives one record per connection and every accept error.
 	// Nil means slog.Default().
@@ -63,7 +65,7 @@ func (f *Forwarder) Serve(ctx context.Context, lns ...net.Listener) error {
 	defer stop()
 	f.startReactor()
 	defer f.stopReactor()
-	sem := newSemaphore(f.MaxConns)
+	sem := newSemaphore(f.connLimit(len(lns)))
 	errc := make(chan error, len(lns))
 	var loops sync.WaitGroup
 	for _, ln := range lns {
@@ -98,6 +100,16 @@ func (f *Forwarder) stopReactor() {
 		f.relay.close()
 		f.relay = nil
 	}
+}
+
+// connLimit is MaxConns, held under what the open-file limit allows.
+func (f *Forwarder) connLimit(listeners int) int {
+	limit := f.MaxConns
+	if files := filesConnLimit(listeners); files > 0 && (limit <= 0 || files < limit) {
+		f.logger().Debug("connections limited by the open-file limit", "max_connections", files)
+		limit = files
+	}
+	return limit
 }
 
 // Stats returns the connection counters, safe to call at any time.

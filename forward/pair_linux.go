@@ -12,10 +12,12 @@ const pumpBudget = 4 * pipeSize
 
 // direction is one way of a pair: bytes read from fd[i] go to fd[1-i].
 type direction struct {
-	pipe    pipe  // noPipe unless bytes are in flight
-	pending int   // bytes in pipe not yet written to the destination
-	n       int64 // bytes delivered to the destination
-	eof     bool  // the source ended and the destination was half-closed
+	pipe    pipe   // noPipe unless bytes are in flight
+	buf     []byte // stands in for the pipe when no descriptor is left for one
+	off     int    // start of the pending bytes in buf
+	pending int    // bytes in pipe (or buf) not yet written to the destination
+	n       int64  // bytes delivered to the destination
+	eof     bool   // the source ended and the destination was half-closed
 }
 
 // pair is one relayed connection: the client socket fd[0] and the target
@@ -29,7 +31,6 @@ type pair struct {
 	done   func(*session, result)
 	closed bool
 	queued bool // on the loop's run queue
-	abort  bool // the drain timeout asked to close it
 }
 
 func newPair(s *session, cfd, tfd int, done func(*session, result)) *pair {
@@ -50,7 +51,7 @@ func (p *pair) pump(i int, pool *pipePool, now int64) error {
 	moved := 0
 	for !d.eof {
 		if d.pending > 0 {
-			n, err := splice(d.pipe.r, dst, d.pending)
+			n, err := d.flush(dst)
 			if err != nil {
 				return ignoreAgain(err)
 			}
@@ -78,6 +79,9 @@ func (p *pair) pump(i int, pool *pipePool, now int64) error {
 func (p *pair) fill(d *direction, src int, pool *pipePool, now int64) error {
 	if !d.pipe.valid() {
 		pp, err := pool.get()
+		if errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE) {
+			return p.fillBuffer(d, src, now)
+		}
 		if err != nil {
 			return err
 		}
@@ -93,6 +97,40 @@ func (p *pair) fill(d *direction, src int, pool *pipePool, now int64) error {
 	d.pending = n
 	p.last = now
 	return nil
+}
+
+// fillBuffer is fill through user space, for when the process is out of
+// descriptors for a pipe: slower, but the connection goes on.
+func (p *pair) fillBuffer(d *direction, src int, now int64) error {
+	if d.buf == nil {
+		d.buf = make([]byte, 64<<10)
+	}
+	n, err := unix.Read(src, d.buf)
+	if err != nil || n <= 0 {
+		d.buf = nil
+		d.eof = err == nil
+		return err
+	}
+	d.off, d.pending = 0, n
+	p.last = now
+	return nil
+}
+
+// flush writes pending bytes to dst from the pipe, or from buf when the
+// pipe could not be had; buf is dropped once empty.
+func (d *direction) flush(dst int) (int, error) {
+	if d.pipe.valid() {
+		return splice(d.pipe.r, dst, d.pending)
+	}
+	n, err := unix.Write(dst, d.buf[d.off:d.off+d.pending])
+	if err != nil || n < 0 {
+		return 0, err
+	}
+	d.off += n
+	if n == d.pending {
+		d.buf = nil
+	}
+	return n, nil
 }
 
 // release gives back both pipes; a pipe still holding bytes is closed.

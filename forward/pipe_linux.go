@@ -10,7 +10,7 @@ const pipeSize = 1 << 20
 
 // maxSparePipes bounds the pipes a loop keeps for reuse. A pipe is held only
 // while bytes are in flight, so an idle connection holds none.
-const maxSparePipes = 32
+const maxSparePipes = 4
 
 // pipe is a non-blocking pipe pair carrying one direction's bytes from
 // one socket to the other inside the kernel.
