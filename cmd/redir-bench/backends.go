@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -59,8 +60,11 @@ func (b *backends) close() {
 	}
 }
 
+// listenLoopback listens on 127.0.0.1:0 without TCP keepalive on accepted
+// conns: four setsockopt calls less per short connection.
 func listenLoopback() (*net.TCPListener, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	lc := net.ListenConfig{KeepAlive: -1}
+	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}

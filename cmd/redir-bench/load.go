@@ -106,11 +106,14 @@ func connRate(addr *net.TCPAddr, d time.Duration) (float64, error) {
 func shortConns(addr *net.TCPAddr, done *atomic.Int64, stopped *atomic.Bool) error {
 	var req [requestSize]byte
 	var buf [replySize + 1]byte
+	d := net.Dialer{KeepAlive: -1}
+	target := addr.String()
 	for !stopped.Load() && done.Load() < maxShort {
-		c, err := net.DialTCP("tcp", nil, addr)
+		nc, err := d.Dial("tcp", target)
 		if err != nil {
 			return err
 		}
+		c := nc.(*net.TCPConn)
 		err = exchange(c, req[:], buf[:])
 		c.Close()
 		if err != nil {

@@ -14,19 +14,40 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 )
 
 // options is the parsed command line; main hands it down, nothing global.
 type options struct {
-	redir       string        // path of the redir binary
-	compare     string        // command template of another forwarder, "" for none
-	compareName string        // column title for compare
-	bulkTime    time.Duration // measuring window of each bulk and rate run
-	samples     int           // round trips per latency run
-	conns       int           // idle connections to open
-	rounds      int           // runs of each measurement; the best is kept
+	redir       string          // path of the redir binary
+	compare     string          // command template of another forwarder, "" for none
+	compareName string          // column title for compare
+	bulkTime    time.Duration   // measuring window of each bulk and rate run
+	samples     int             // round trips per latency run
+	conns       int             // idle connections to open
+	rounds      int             // runs of each measurement; the best is kept
+	only        map[string]bool // measurements to run; nil for all
+}
+
+// measurements are the names -only takes, in the order they run.
+var measurements = []string{"bulk1", "bulk4", "rate", "rtt", "idle"}
+
+func (o options) selected(key string) bool { return o.only == nil || o.only[key] }
+
+func parseOnly(list string) (map[string]bool, error) {
+	if list == "" {
+		return nil, nil
+	}
+	only := map[string]bool{}
+	for _, k := range strings.Split(list, ",") {
+		if !slices.Contains(measurements, k) {
+			return nil, fmt.Errorf("-only: unknown measurement %q (want some of %s)", k, strings.Join(measurements, ","))
+		}
+		only[k] = true
+	}
+	return only, nil
 }
 
 func parseOptions(args []string) (options, error) {
@@ -40,14 +61,19 @@ func parseOptions(args []string) (options, error) {
 	fs.IntVar(&o.samples, "samples", 20000, "round trips per latency run")
 	fs.IntVar(&o.conns, "conns", 10000, "idle connections to open through the forwarder")
 	fs.IntVar(&o.rounds, "rounds", 1, "runs of each measurement, alternating direct and forwarders; the best is kept")
+	only := fs.String("only", "", "run only these measurements, comma-separated: "+strings.Join(measurements, ","))
 	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	var err error
+	if o.only, err = parseOnly(*only); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	if *quick {
-		o.bulkTime, o.samples, o.conns = time.Second, 3000, 2000
+		quickDefaults(fs, &o)
 	}
 	if o.compare != "" && strings.Count(o.compare, "%d") != 2 {
 		return o, fmt.Errorf("-compare %q: want exactly two %%d (listen port, backend port)", o.compare)
@@ -59,6 +85,21 @@ func parseOptions(args []string) (options, error) {
 		return o, fmt.Errorf("-time, -samples (≥ 100), -conns and -rounds must be positive")
 	}
 	return o, nil
+}
+
+// quickDefaults shortens the runs for -quick, except where a flag was given.
+func quickDefaults(fs *flag.FlagSet, o *options) {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["time"] {
+		o.bulkTime = time.Second
+	}
+	if !set["samples"] {
+		o.samples = 3000
+	}
+	if !set["conns"] {
+		o.conns = 2000
+	}
 }
 
 func main() {
@@ -105,7 +146,9 @@ func run(o options, out, log io.Writer) error {
 			" \"held\" is judged against (%d - %d at rest) / 2", hard, nofile, childNofile, nofile, restFds))
 	}
 	for _, g := range groups(o, b, nofile) {
-		s.run(g)
+		if o.selected(g.key) {
+			s.run(g)
+		}
 	}
 	printHeader(out, o, fws, load)
 	printTable(out, s)
