@@ -41,7 +41,14 @@ type redirProc struct {
 
 func startRedir(t *testing.T, args ...string) *redirProc {
 	t.Helper()
-	p := &redirProc{cmd: exec.Command(redirBin, args...), stderr: new(lockedBuffer), done: make(chan struct{})}
+	return startProc(t, redirBin, args...)
+}
+
+// startProc starts a command that runs redir in the foreground, such as
+// prlimit with redir as its command.
+func startProc(t *testing.T, name string, args ...string) *redirProc {
+	t.Helper()
+	p := &redirProc{cmd: exec.Command(name, args...), stderr: new(lockedBuffer), done: make(chan struct{})}
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
