@@ -18,9 +18,10 @@ import (
 // process's hard limit is lower, forwarders get that (see idleGroup).
 const childNofile = 20100
 
-// restFds is how many descriptors a forwarder may hold with no connection
-// (standard streams, listener, poller) when judging how many it held.
-const restFds = 20
+// restFds is what childNofile leaves beyond two descriptors for each of
+// 10,000 connections: standard streams, listener, poller, pooled pipes. The
+// "held" target allows the same spare under a lower limit.
+const restFds = childNofile - 2*10000
 
 // A forwarder is a command that listens on one loopback port and forwards
 // to another.

@@ -56,11 +56,11 @@ func parseOptions(args []string) (options, error) {
 	fs.StringVar(&o.redir, "redir", "bin/redir", "redir binary to measure")
 	fs.StringVar(&o.compare, "compare", "", "also measure this forwarder command; the first %d is its listen port, the second the backend port\n(e.g. 'socat TCP-LISTEN:%d,fork,reuseaddr TCP:127.0.0.1:%d')")
 	fs.StringVar(&o.compareName, "compare-name", "", "column title for -compare (default: its first word)")
-	quick := fs.Bool("quick", false, "short runs for development: 1s windows, 3,000 round trips, 2,000 idle connections")
-	fs.DurationVar(&o.bulkTime, "time", 5*time.Second, "measuring window of each throughput and connection-rate run")
+	quick := fs.Bool("quick", false, "short runs for development: 1s windows, 3,000 round trips, 2,000 idle connections, one round")
+	fs.DurationVar(&o.bulkTime, "time", 3*time.Second, "measuring window of each throughput and connection-rate run")
 	fs.IntVar(&o.samples, "samples", 20000, "round trips per latency run")
 	fs.IntVar(&o.conns, "conns", 10000, "idle connections to open through the forwarder")
-	fs.IntVar(&o.rounds, "rounds", 1, "runs of each measurement, alternating direct and forwarders; the best is kept")
+	fs.IntVar(&o.rounds, "rounds", 2, "runs of each measurement, alternating direct and forwarders; the best is kept")
 	only := fs.String("only", "", "run only these measurements, comma-separated: "+strings.Join(measurements, ","))
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -99,6 +99,9 @@ func quickDefaults(fs *flag.FlagSet, o *options) {
 	}
 	if !set["conns"] {
 		o.conns = 2000
+	}
+	if !set["rounds"] {
+		o.rounds = 1
 	}
 }
 
@@ -143,7 +146,7 @@ func run(o options, out, log io.Writer) error {
 	s := &suite{fws: fws, rounds: o.rounds, log: log}
 	if nofile < childNofile {
 		s.notes = append(s.notes, fmt.Sprintf("the hard open-file limit here is %d, so forwarders ran with %d descriptors, not %d;"+
-			" \"held\" is judged against (%d - %d at rest) / 2", hard, nofile, childNofile, nofile, restFds))
+			" \"held\" is judged against (%d - %d spare) / 2", hard, nofile, childNofile, nofile, restFds))
 	}
 	for _, g := range groups(o, b, nofile) {
 		if o.selected(g.key) {
