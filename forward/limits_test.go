@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -87,58 +86,5 @@ func burst(t *testing.T, s *server, n int) {
 		if err := <-errs; err != nil {
 			t.Error(err)
 		}
-	}
-}
-
-// TestNoFDLeak relays 1,000 connections one after the other and counts the
-// process's descriptors: nothing is left over once their records are in,
-// and nothing at all once Serve has returned. Not parallel: it counts fds.
-func TestNoFDLeak(t *testing.T) {
-	const n, warm, slack = 1000, 10, 2
-	b := tcpBackend(t, func(c *net.TCPConn) {
-		if _, err := io.Copy(io.Discard, c); err == nil {
-			c.Write(make([]byte, 100))
-		}
-	})
-	before := countFDs(t)
-	s := serveTCP(t, &forward.Forwarder{Target: b.addr})
-	for i := 0; i < warm; i++ {
-		shortConn(t, s.addr)
-	}
-	s.logs.waitConns(t, warm, 5*time.Second)
-	serving := countFDs(t)
-	for i := 0; i < n; i++ {
-		shortConn(t, s.addr)
-	}
-	recs := s.logs.waitConns(t, warm+n, 10*time.Second)
-	for _, r := range recs {
-		checkRecord(t, r, forward.ReasonEOF, 100, 100)
-	}
-	eventually(t, 2*time.Second, func() bool { return countFDs(t) <= serving+slack },
-		func() string {
-			return fmt.Sprintf("%d fds open after %d connections, %d before", countFDs(t), n, serving)
-		})
-	if err := s.stop(t, 5*time.Second); err != nil {
-		t.Fatalf("Serve: %v", err)
-	}
-	eventually(t, 2*time.Second, func() bool { runtime.GC(); return countFDs(t) <= before+slack },
-		func() string {
-			return fmt.Sprintf("%d fds open after Serve returned, %d before it started", countFDs(t), before)
-		})
-}
-
-// shortConn sends 100 bytes, half-closes and reads the 100-byte reply.
-func shortConn(t *testing.T, addr string) {
-	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
-	c.Write(make([]byte, 100))
-	c.(*net.TCPConn).CloseWrite()
-	if got, err := io.ReadAll(c); err != nil || len(got) != 100 {
-		t.Fatalf("reply: %d bytes, %v", len(got), err)
 	}
 }
