@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -96,7 +97,7 @@ func openOne(addr *net.TCPAddr) (*net.TCPConn, error) {
 	d := net.Dialer{Timeout: time.Second}
 	nc, err := d.Dial("tcp", addr.String())
 	if err != nil {
-		return nil, err
+		return nil, plainError(err)
 	}
 	c := nc.(*net.TCPConn)
 	c.SetDeadline(time.Now().Add(time.Second))
@@ -106,11 +107,23 @@ func openOne(addr *net.TCPAddr) (*net.TCPConn, error) {
 	}
 	if err != nil {
 		c.Close()
-		if errors.Is(err, io.EOF) {
-			err = errors.New("closed by the forwarder before the echo")
-		}
-		return nil, err
+		return nil, plainError(err)
 	}
 	c.SetDeadline(time.Time{})
 	return c, nil
+}
+
+// plainError says why a connection failed without its port numbers, so
+// that the same cause reads the same in every round.
+func plainError(err error) error {
+	var op *net.OpError
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("closed by the forwarder before the echo")
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return errors.New("no echo within 1s (not accepted or not forwarded)")
+	case errors.As(err, &op):
+		return fmt.Errorf("%s: %w", op.Op, op.Err)
+	}
+	return err
 }

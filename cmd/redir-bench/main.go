@@ -144,7 +144,7 @@ func run(o options, out, log io.Writer) error {
 		fws = append(fws, templateForwarder(o.compareName, o.compare, nofile))
 	}
 	s := &suite{fws: fws, rounds: o.rounds, log: log}
-	if nofile < childNofile {
+	if nofile < childNofile && o.selected("idle") {
 		s.notes = append(s.notes, fmt.Sprintf("the hard open-file limit here is %d, so forwarders ran with %d descriptors, not %d;"+
 			" \"held\" is judged against (%d - %d spare) / 2", hard, nofile, childNofile, nofile, restFds))
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"slices"
 	"strings"
 	"time"
 )
@@ -130,12 +131,12 @@ func through(fw forwarder, g *group) (outcome, error) {
 
 func (s *suite) record(g *group, col int, who string, out outcome, err error) {
 	if err != nil {
-		s.notes = append(s.notes, fmt.Sprintf("%s, %s: %v", g.title, who, err))
+		s.note(fmt.Sprintf("%s, %s: %v", g.title, who, err))
 		fmt.Fprintf(s.log, "%-16s %-8s error: %v\n", g.title, who, err)
 		return
 	}
 	if out.note != "" {
-		s.notes = append(s.notes, fmt.Sprintf("%s, %s: %s", g.title, who, out.note))
+		s.note(fmt.Sprintf("%s, %s: %s", g.title, who, out.note))
 	}
 	figs := make([]string, len(g.rows))
 	for j, r := range g.rows {
@@ -143,4 +144,11 @@ func (s *suite) record(g *group, col int, who string, out outcome, err error) {
 		figs[j] = formatValue(out.v[j], r.unit)
 	}
 	fmt.Fprintf(s.log, "%-16s %-8s %s\n", g.title, who, strings.Join(figs, "  "))
+}
+
+// note keeps a line for under the table, once however many rounds say it.
+func (s *suite) note(n string) {
+	if !slices.Contains(s.notes, n) {
+		s.notes = append(s.notes, n)
+	}
 }
