@@ -29,6 +29,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "building redir:", err)
 		os.Exit(1)
 	}
+	// A -race binary sleeps a second before it exits unless told not to;
+	// every redir the tests start inherits this.
+	os.Setenv("GORACE", "atexit_sleep_ms=0")
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
