@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,8 +65,8 @@ type cliArgs struct {
 }
 
 // optArg is an option value as typed, and whether it was given at all, so
-// that an empty value differs from none. Like getopt, a value is the next argument
-// whatever it looks like: "-t -5" is a bad timeout, not an option -5.
+// that an empty value differs from none. Like getopt, a value is the next
+// argument whatever it looks like: "-t -5" is a bad timeout, not option -5.
 type optArg struct {
 	val string
 	set bool
@@ -219,7 +220,7 @@ func (c *cliArgs) bind(cfg *config) error {
 
 // laterValues checks the values of options a later release implements.
 func (c *cliArgs) laterValues(*config) error {
-	if c.FTP.set && !oneOf(c.FTP.val, "port", "pasv", "both") {
+	if c.FTP.set && !slices.Contains([]string{"port", "pasv", "both"}, c.FTP.val) {
 		return fmt.Errorf("invalid -f/--ftp type %q: want port, pasv or both", c.FTP.val)
 	}
 	if c.Connect.set && c.Connect.val == "" {
@@ -296,13 +297,4 @@ func parseInt(a optArg, name string, lo, hi int) (int, error) {
 		return 0, fmt.Errorf("invalid %s %q: want a whole number, at least %d", name, a.val, lo)
 	}
 	return 0, fmt.Errorf("invalid %s %q: want %d-%d", name, a.val, lo, hi)
-}
-
-func oneOf(s string, choices ...string) bool {
-	for _, c := range choices {
-		if s == c {
-			return true
-		}
-	}
-	return false
 }

@@ -26,11 +26,29 @@ func base(change func(*config)) config {
 	return cfg
 }
 
-func TestParseGood(t *testing.T) {
-	tests := []struct {
-		args []string
-		want config
-	}{
+// goodCase is a command line and the config it must give.
+type goodCase struct {
+	args []string
+	want config
+}
+
+func checkGood(t *testing.T, tests []goodCase) {
+	t.Helper()
+	for _, tt := range tests {
+		var out bytes.Buffer
+		cfg, done, err := parseArgs(tt.args, &out)
+		if err != nil || done || out.Len() != 0 {
+			t.Errorf("parseArgs(%q): done=%v err=%v output %q", tt.args, done, err, out.String())
+			continue
+		}
+		if !reflect.DeepEqual(cfg, tt.want) {
+			t.Errorf("parseArgs(%q)\n got %+v\nwant %+v", tt.args, cfg, tt.want)
+		}
+	}
+}
+
+func TestParseAddresses(t *testing.T) {
+	checkGood(t, []goodCase{
 		{[]string{":80", ":8080"}, base(nil)},
 		{[]string{":80", "127.0.0.1:8080"}, base(func(c *config) { c.Target = "127.0.0.1:8080" })},
 		{[]string{"0.0.0.0:80", "example.com:8080"}, base(func(c *config) {
@@ -43,8 +61,16 @@ func TestParseGood(t *testing.T) {
 		{[]string{"localhost:http", ":https"}, base(func(c *config) { c.Listen, c.Target = []string{"localhost:80"}, "localhost:443" })},
 		{[]string{":ssh", "my_host.example-1:080"}, base(func(c *config) { c.Listen, c.Target = []string{":22"}, "my_host.example-1:80" })},
 		{[]string{":65535", ":1"}, base(func(c *config) { c.Listen, c.Target = []string{":65535"}, "localhost:1" })},
+		// getopt permutes: options may follow or sit between the arguments.
+		{[]string{":80", "-n", ":8080", "--timeout", "7"}, base(func(c *config) { c.Foreground, c.IdleTimeout = true, 7*time.Second })},
+		{[]string{"--", ":80", ":8080"}, base(nil)},
+	})
+}
 
-		// Every option in its short form, then its long form, then aliases.
+// TestParseOptions gives every option in its short form, then its long
+// form, then the underscore aliases.
+func TestParseOptions(t *testing.T) {
+	checkGood(t, []goodCase{
 		{[]string{"-b", "127.0.0.2", "-I", "web", "-l", "debug", "-n", "-s", "-t", "30", ":80", ":8080"}, base(func(c *config) {
 			c.Bind, c.Ident, c.LogLevel, c.Foreground, c.Syslog, c.IdleTimeout = "127.0.0.2", "web", slog.LevelDebug, true, true, 30*time.Second
 		})},
@@ -60,11 +86,12 @@ func TestParseGood(t *testing.T) {
 		{[]string{"--connect-timeout=2.5", "--drain-timeout", "0", "--max-connections=100", ":80", ":8080"}, base(func(c *config) {
 			c.ConnectTimeout, c.DrainTimeout, c.MaxConns = 2500*time.Millisecond, 0, 100
 		})},
-		// getopt permutes: options may follow or sit between the arguments.
-		{[]string{":80", "-n", ":8080", "--timeout", "7"}, base(func(c *config) { c.Foreground, c.IdleTimeout = true, 7*time.Second })},
-		{[]string{"--", ":80", ":8080"}, base(nil)},
+	})
+}
 
-		// The redir 2.x options imply -n.
+// TestParseV2 checks the redir 2.x options, which imply -n.
+func TestParseV2(t *testing.T) {
+	checkGood(t, []goodCase{
 		{[]string{"--lport=80", "--cport=8080"}, base(func(c *config) { c.Foreground = true })},
 		{[]string{"--lport", "http", "--cport", "8080", "--laddr", "127.0.0.1", "--caddr=::1"}, base(func(c *config) {
 			c.Listen, c.Target, c.Foreground = []string{"127.0.0.1:80"}, "[::1]:8080", true
@@ -72,18 +99,7 @@ func TestParseGood(t *testing.T) {
 		{[]string{"--laddr=[::1]", "--lport=80", "--caddr=example.com", "--cport=https", "-s"}, base(func(c *config) {
 			c.Listen, c.Target, c.Foreground, c.Syslog = []string{"[::1]:80"}, "example.com:443", true, true
 		})},
-	}
-	for _, tt := range tests {
-		var out bytes.Buffer
-		cfg, done, err := parseArgs(tt.args, &out)
-		if err != nil || done || out.Len() != 0 {
-			t.Errorf("parseArgs(%q): done=%v err=%v output %q", tt.args, done, err, out.String())
-			continue
-		}
-		if !reflect.DeepEqual(cfg, tt.want) {
-			t.Errorf("parseArgs(%q)\n got %+v\nwant %+v", tt.args, cfg, tt.want)
-		}
-	}
+	})
 }
 
 func TestParseHelpVersion(t *testing.T) {
@@ -132,12 +148,39 @@ func TestParseHelpNamesEveryOption(t *testing.T) {
 	}
 }
 
-// TestParseBad checks that bad input is a one-line error naming the value.
-func TestParseBad(t *testing.T) {
-	tests := []struct {
-		args []string
-		want string // in the error
-	}{
+// badCase is a command line and what its error must contain: the bad
+// value, quoted where the error quotes it.
+type badCase struct {
+	args []string
+	want string
+}
+
+// checkBad checks that bad input is a one-line error naming the value, with
+// no config, no output and no "not supported yet".
+func checkBad(t *testing.T, tests []badCase) {
+	t.Helper()
+	for _, tt := range tests {
+		var out bytes.Buffer
+		cfg, done, err := parseArgs(tt.args, &out)
+		switch {
+		case err == nil:
+			t.Errorf("parseArgs(%q) = %+v, want an error containing %q", tt.args, cfg, tt.want)
+		case !strings.Contains(err.Error(), tt.want):
+			t.Errorf("parseArgs(%q) error %q, want it to contain %q", tt.args, err, tt.want)
+		case strings.Contains(err.Error(), "\n"):
+			t.Errorf("parseArgs(%q) error %q is not one line", tt.args, err)
+		case errors.Is(err, errNotSupported):
+			t.Errorf("parseArgs(%q) error %q: bad value reported as not supported", tt.args, err)
+		case done || out.Len() != 0 || !reflect.DeepEqual(cfg, config{}):
+			t.Errorf("parseArgs(%q): done=%v output %q config %+v along with the error", tt.args, done, out.String(), cfg)
+		}
+	}
+}
+
+// TestParseBadArgs covers unknown options, missing option values and the
+// count of arguments.
+func TestParseBadArgs(t *testing.T) {
+	checkBad(t, []badCase{
 		{[]string{"--bogus", ":80", ":90"}, "--bogus"},
 		{[]string{"-q", ":80", ":90"}, "-q"},
 		{[]string{":80", ":90", "-t"}, "--timeout"},
@@ -149,7 +192,12 @@ func TestParseBad(t *testing.T) {
 		{[]string{":80", ":90", ":100"}, ":100"},
 		{[]string{"-n", ":80", ":90", "-s", ":100"}, ":100"},
 		{[]string{"-i", ":80", ":90"}, `":90"`},
+	})
+}
 
+// TestParseBadAddresses covers malformed [HOST]:PORT arguments.
+func TestParseBadAddresses(t *testing.T) {
+	checkBad(t, []badCase{
 		{[]string{"127.0.0.1:0", ":90"}, `invalid port "0" in "127.0.0.1:0": must be 1-65535`},
 		{[]string{":80", ":65536"}, `"65536"`},
 		{[]string{":-1", ":90"}, `"-1"`},
@@ -166,7 +214,13 @@ func TestParseBad(t *testing.T) {
 		{[]string{"a b:80", ":90"}, `"a b"`},
 		{[]string{"1.2.3.400:80", ":90"}, `"1.2.3.400"`},
 		{[]string{":80", "häst:90"}, `"häst"`},
+	})
+}
 
+// TestParseBadValues covers bad option values, including those of options
+// that are not supported yet.
+func TestParseBadValues(t *testing.T) {
+	checkBad(t, []badCase{
 		{[]string{"-l", "loud", ":80", ":90"}, `unknown log level "loud": want none, err, notice, info or debug`},
 		{[]string{"-l", "", ":80", ":90"}, `log level ""`},
 		{[]string{"--loglevel=ERR", ":80", ":90"}, `"ERR"`},
@@ -199,7 +253,12 @@ func TestParseBad(t *testing.T) {
 		{[]string{"-w", "-1", ":80", ":90"}, `-w/--random-wait "-1"`},
 		{[]string{"--random_wait=x", ":80", ":90"}, `"x"`},
 		{[]string{"-x", "", ":80", ":90"}, `-x/--connect ""`},
+	})
+}
 
+// TestParseBadV2 covers the redir 2.x options.
+func TestParseBadV2(t *testing.T) {
+	checkBad(t, []badCase{
 		{[]string{"--lport=80"}, "missing --cport"},
 		{[]string{"--cport=80"}, "missing --lport"},
 		{[]string{"--laddr=::1", "--caddr=::1"}, "missing --lport"},
@@ -209,23 +268,7 @@ func TestParseBad(t *testing.T) {
 		{[]string{"--lport=80", "--cport=90", "--laddr=a b"}, `"a b"`},
 		{[]string{"--lport=80", "--cport=90", "--caddr=::1::2"}, `"::1::2"`},
 		{[]string{"-i", "--lport=80", "--cport=90"}, "--lport"},
-	}
-	for _, tt := range tests {
-		var out bytes.Buffer
-		cfg, done, err := parseArgs(tt.args, &out)
-		switch {
-		case err == nil:
-			t.Errorf("parseArgs(%q) = %+v, want an error containing %q", tt.args, cfg, tt.want)
-		case !strings.Contains(err.Error(), tt.want):
-			t.Errorf("parseArgs(%q) error %q, want it to contain %q", tt.args, err, tt.want)
-		case strings.Contains(err.Error(), "\n"):
-			t.Errorf("parseArgs(%q) error %q is not one line", tt.args, err)
-		case errors.Is(err, errNotSupported):
-			t.Errorf("parseArgs(%q) error %q: bad value reported as not supported", tt.args, err)
-		case done || out.Len() != 0 || !reflect.DeepEqual(cfg, config{}):
-			t.Errorf("parseArgs(%q): done=%v output %q config %+v along with the error", tt.args, done, out.String(), cfg)
-		}
-	}
+	})
 }
 
 // TestParseNotSupported checks that options of later issues, with good
