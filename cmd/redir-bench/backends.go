@@ -16,52 +16,42 @@ const (
 	pingSize    = 64
 )
 
-// backends are the servers the measurements talk to, directly or through a
-// forwarder. All listen on 127.0.0.1:0 in this process.
-type backends struct {
+// servers are the backends the measurements talk to, directly or through
+// a forwarder. They run in the helper process (see helper.go), each on
+// 127.0.0.1:0.
+type servers struct {
 	discard  *net.TCPListener // reads and counts everything
-	ping     *net.TCPListener // echoes (latency)
+	echo     *net.TCPListener // echoes (latency, idle connections)
 	reply    *net.TCPListener // reads a request, writes a reply, closes
-	echo     *helper          // echoes, in a process of its own (idle test)
 	received atomic.Int64     // bytes read by discard
 }
 
-func startBackends() (*backends, error) {
-	b := &backends{}
+func startServers() (*servers, error) {
+	s := &servers{}
 	var err error
-	listeners := []**net.TCPListener{&b.discard, &b.ping, &b.reply}
-	for _, p := range listeners {
+	for _, p := range []**net.TCPListener{&s.discard, &s.echo, &s.reply} {
 		if *p, err = listenLoopback(); err != nil {
-			b.close()
+			s.close()
 			return nil, err
 		}
 	}
-	if b.echo, err = startEchoHelper(); err != nil {
-		b.close()
-		return nil, err
-	}
-	go acceptEach(b.discard, func(c *net.TCPConn) { discardConn(c, &b.received) })
-	go acceptEach(b.ping, echoConn)
+	go acceptEach(s.discard, func(c *net.TCPConn) { discardConn(c, &s.received) })
+	go acceptEach(s.echo, echoConn)
 	// Several acceptors that each serve inline: no goroutine per short conn.
 	for range 4 {
-		go acceptReply(b.reply)
+		go acceptReply(s.reply)
 	}
-	return b, nil
+	return s, nil
 }
 
-func (b *backends) close() {
-	for _, ln := range []*net.TCPListener{b.discard, b.ping, b.reply} {
+func (s *servers) close() {
+	for _, ln := range []*net.TCPListener{s.discard, s.echo, s.reply} {
 		if ln != nil {
 			ln.Close()
 		}
 	}
-	if b.echo != nil {
-		b.echo.stop()
-	}
 }
 
-// listenLoopback listens on 127.0.0.1:0 without TCP keepalive on accepted
-// conns: four setsockopt calls less per short connection.
 func listenLoopback() (*net.TCPListener, error) {
 	lc := net.ListenConfig{KeepAlive: -1}
 	ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
@@ -71,7 +61,7 @@ func listenLoopback() (*net.TCPListener, error) {
 	return ln.(*net.TCPListener), nil
 }
 
-func addrOf(ln *net.TCPListener) *net.TCPAddr { return ln.Addr().(*net.TCPAddr) }
+func portOf(ln *net.TCPListener) int { return ln.Addr().(*net.TCPAddr).Port }
 
 // acceptEach serves every conn of ln in its own goroutine until ln closes.
 func acceptEach(ln *net.TCPListener, serve func(*net.TCPConn)) {

@@ -121,10 +121,14 @@ func (ch *child) stop() {
 	}
 }
 
+// output is the start of what the child wrote, on one line.
 func (ch *child) output() string {
-	s := strings.TrimSpace(ch.stderr.String())
-	if s == "" {
+	s := strings.Join(strings.Fields(ch.stderr.String()), " ")
+	switch {
+	case s == "":
 		return "no output"
+	case len(s) > 300:
+		return s[:300] + "…"
 	}
 	return s
 }

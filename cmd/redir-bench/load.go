@@ -21,20 +21,25 @@ const (
 // warmup is the uncounted start of a bulk or rate run.
 func warmup(d time.Duration) time.Duration { return min(d/5, 500*time.Millisecond) }
 
-// window runs load until stop is set, and returns how far counter moved per
-// second over d after the warm-up.
-func window(counter *atomic.Int64, d time.Duration, stop func()) float64 {
+// window lets a load run for its warm-up and d, calls stop, and returns how
+// far count moved per second over d.
+func window(count func() (int64, error), d time.Duration, stop func()) (float64, error) {
+	defer stop()
 	time.Sleep(warmup(d))
-	n0, t0 := counter.Load(), time.Now()
+	n0, err := count()
+	t0 := time.Now()
+	if err != nil {
+		return 0, err
+	}
 	time.Sleep(d)
-	n1, t1 := counter.Load(), time.Now()
-	stop()
-	return float64(n1-n0) / t1.Sub(t0).Seconds()
+	n1, err := count()
+	t1 := time.Now()
+	return float64(n1-n0) / t1.Sub(t0).Seconds(), err
 }
 
 // bulk writes 1 MiB buffers on streams connections to the discard backend
 // behind addr; the figure is MB/s read by the backend (received).
-func bulk(addr *net.TCPAddr, streams int, d time.Duration, received *atomic.Int64) (float64, error) {
+func bulk(addr *net.TCPAddr, streams int, d time.Duration, received func() (int64, error)) (float64, error) {
 	conns := make([]*net.TCPConn, 0, streams)
 	defer func() {
 		for _, c := range conns {
@@ -56,14 +61,14 @@ func bulk(addr *net.TCPAddr, streams int, d time.Duration, received *atomic.Int6
 	for i, c := range conns {
 		wg.Go(func() { errs[i] = writeUntil(c, buf, &stopped, end) })
 	}
-	rate := window(received, d, func() {
+	rate, werr := window(received, d, func() {
 		stopped.Store(true)
 		for _, c := range conns {
 			c.SetWriteDeadline(time.Now()) // unblock a write in progress
 		}
 	})
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(append(errs, werr)...); err != nil {
 		return 0, err
 	}
 	if rate == 0 {
@@ -95,9 +100,10 @@ func connRate(addr *net.TCPAddr, d time.Duration) (float64, error) {
 	for i := range rateClients {
 		wg.Go(func() { errs[i] = shortConns(addr, &done, &stopped) })
 	}
-	rate := window(&done, d, func() { stopped.Store(true) })
+	count := func() (int64, error) { return done.Load(), nil }
+	rate, werr := window(count, d, func() { stopped.Store(true) })
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(append(errs, werr)...); err != nil {
 		return 0, err
 	}
 	return rate, nil

@@ -4,9 +4,10 @@
 // memory and file descriptors per idle connection. It prints the absolute
 // figures, the ratio to direct and the targets of issue #2 with pass/fail.
 //
-// The backends (discard, echo, request/reply) run inside this program on
-// 127.0.0.1; each forwarder is started as a child per measurement and
-// killed after it. It is a benchmark, not a test: run it on a quiet machine.
+// The backends (discard, echo, request/reply) are this program too, re-run
+// as a second process and listening on 127.0.0.1; each forwarder is started
+// as a child per measurement and killed after it. It is a benchmark, not a
+// test: run it on a quiet machine.
 package main
 
 import (
@@ -107,8 +108,8 @@ func quickDefaults(fs *flag.FlagSet, o *options) {
 
 func main() {
 	if len(os.Args) == 2 && os.Args[1] == helperArg {
-		if err := serveEchoBackend(); err != nil {
-			fmt.Fprintln(os.Stderr, "redir-bench echo backend:", err)
+		if err := serveBackends(os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "redir-bench backends:", err)
 			os.Exit(1)
 		}
 		return

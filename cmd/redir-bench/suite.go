@@ -37,22 +37,22 @@ type group struct {
 func groups(o options, b *backends, nofile uint64) []*group {
 	bulkRun := func(streams int) func(endpoint) (outcome, error) {
 		return func(ep endpoint) (outcome, error) {
-			v, err := bulk(ep.addr, streams, o.bulkTime, &b.received)
+			v, err := bulk(ep.addr, streams, o.bulkTime, b.received)
 			return outcome{v: []float64{v}}, err
 		}
 	}
 	return []*group{
-		{key: "bulk1", title: "bulk, 1 stream", backend: addrOf(b.discard), direct: true, measure: bulkRun(1),
+		{key: "bulk1", title: "bulk, 1 stream", backend: b.discard, direct: true, measure: bulkRun(1),
 			rows: []*row{{name: "bulk throughput, 1 stream", unit: "MB/s", goal: &goal{limit: 0.75, ratio: true}}}},
-		{key: "bulk4", title: "bulk, 4 streams", backend: addrOf(b.discard), direct: true, measure: bulkRun(4),
+		{key: "bulk4", title: "bulk, 4 streams", backend: b.discard, direct: true, measure: bulkRun(4),
 			rows: []*row{{name: "bulk throughput, 4 streams", unit: "MB/s", goal: &goal{limit: 0.65, ratio: true}}}},
-		{key: "rate", title: "short conns", backend: addrOf(b.reply), direct: true,
+		{key: "rate", title: "short conns", backend: b.reply, direct: true,
 			rows: []*row{{name: "short connections", unit: "/s", goal: &goal{limit: 0.75, ratio: true}}},
 			measure: func(ep endpoint) (outcome, error) {
 				v, err := connRate(ep.addr, o.bulkTime)
 				return outcome{v: []float64{v}}, err
 			}},
-		{key: "rtt", title: "round trip", backend: addrOf(b.ping), direct: true,
+		{key: "rtt", title: "round trip", backend: b.echo, direct: true,
 			rows: []*row{
 				{name: "64-byte round trip p50", unit: "µs", lower: true, goal: &goal{atMost: true, limit: 1.7, ratio: true}},
 				{name: "64-byte round trip p99", unit: "µs", lower: true},
@@ -69,7 +69,7 @@ func groups(o options, b *backends, nofile uint64) []*group {
 // o.conns only if they fit in two descriptors each under nofile.
 func idleGroup(o options, b *backends, nofile uint64) *group {
 	fit := min(o.conns, int(nofile-restFds)/2)
-	return &group{key: "idle", title: "idle conns", backend: b.echo.addr,
+	return &group{key: "idle", title: "idle conns", backend: b.echo,
 		rows: []*row{
 			{name: "memory per idle connection", unit: "KiB", lower: true, goal: &goal{atMost: true, limit: 4}},
 			{name: "descriptors per idle connection", unit: "", lower: true, goal: &goal{atMost: true, limit: 2}},
