@@ -68,7 +68,7 @@ func groups(o options, b *backends, nofile uint64) []*group {
 // idleGroup measures redir's cost per idle connection. It holds all of
 // o.conns only if they fit in two descriptors each under nofile.
 func idleGroup(o options, b *backends, nofile uint64) *group {
-	fit := min(o.conns, int(nofile-restFds)/2)
+	fit := max(0, min(o.conns, (int(nofile)-restFds)/2))
 	return &group{key: "idle", title: "idle conns", backend: b.echo,
 		rows: []*row{
 			{name: "memory per idle connection", unit: "KiB", lower: true, goal: &goal{atMost: true, limit: 4}},
