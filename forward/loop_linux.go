@@ -1,9 +1,7 @@
 package forward
 
 import (
-	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -13,14 +11,12 @@ import (
 
 // loop relays the pairs given to it from one epoll set. It holds no
 // goroutine per connection: one goroutine waits on the epoll descriptor
-// through Go's own poller (so no thread blocks in epoll_wait) and moves the
+// and moves the
 // bytes of every pair that is ready. Pairs are added and aborted from other
 // goroutines under mu; everything else belongs to the loop goroutine.
 type loop struct {
 	epfd   int
 	wakefd int      // eventfd that interrupts the wait
-	file   *os.File // epfd as seen by Go's poller
-	raw    syscall.RawConn
 	idle   time.Duration // zero: no idle timeout
 	events []unix.EpollEvent
 	nready int
@@ -53,7 +49,7 @@ func newLoop(idle time.Duration) (*loop, error) {
 	return l, nil
 }
 
-// init registers the wake eventfd and hands epfd to Go's poller.
+// init registers the wake eventfd.
 func (l *loop) init() error {
 	var err error
 	if l.wakefd, err = unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC); err != nil {
@@ -62,13 +58,6 @@ func (l *loop) init() error {
 	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLET, Fd: int32(l.wakefd)}
 	if err = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, l.wakefd, &ev); err != nil {
 		return fmt.Errorf("forward: epoll_ctl: %w", err)
-	}
-	if err = unix.SetNonblock(l.epfd, true); err != nil {
-		return fmt.Errorf("forward: epoll: %w", err)
-	}
-	l.file = os.NewFile(uintptr(l.epfd), "epoll")
-	if l.raw, err = l.file.SyscallConn(); err != nil {
-		return fmt.Errorf("forward: epoll: %w", err)
 	}
 	return nil
 }
@@ -113,21 +102,24 @@ func (l *loop) wake() {
 	unix.Write(l.wakefd, one[:])
 }
 
-// run waits for readiness and serves it until stopped.
+// run waits for readiness and serves it until stopped. The wait is a
+// blocking epoll_wait on the loop's own thread: the kernel wakes it
+// directly, with no hop through Go's poller and scheduler.
 func (l *loop) run() {
 	defer close(l.exited)
 	defer l.shutdown()
-	l.setDeadline()
+	l.now = time.Now().UnixNano()
+	nextSweep := l.now + int64(l.sweepEvery())
 	for {
-		err := l.raw.Read(l.poll)
-		l.now = time.Now().UnixNano()
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			l.sweep()
-			l.setDeadline()
-			continue
-		}
-		if err != nil {
+		n, err := unix.EpollWait(l.epfd, l.events, l.waitMillis(nextSweep))
+		if err != nil && err != unix.EINTR {
 			return
+		}
+		l.nready = max(n, 0)
+		l.now = time.Now().UnixNano()
+		if l.idle > 0 && l.now >= nextSweep {
+			l.sweep()
+			nextSweep = l.now + int64(l.sweepEvery())
 		}
 		if !l.serve() {
 			return
@@ -135,15 +127,16 @@ func (l *loop) run() {
 	}
 }
 
-// poll is the callback of raw.Read: false parks the goroutine in Go's
-// poller until epfd is readable.
-func (l *loop) poll(uintptr) bool {
-	n, err := unix.EpollWait(l.epfd, l.events, 0)
-	if err != nil {
-		n = 0
+// waitMillis is epoll_wait's timeout: none when pairs wait on the run
+// queue, until the next sweep under an idle timeout, else forever.
+func (l *loop) waitMillis(nextSweep int64) int {
+	switch {
+	case len(l.runq) > 0:
+		return 0
+	case l.idle <= 0:
+		return -1
 	}
-	l.nready = n
-	return n > 0 || len(l.runq) > 0
+	return int(max(0, (nextSweep-time.Now().UnixNano()+int64(time.Millisecond)-1)/int64(time.Millisecond)))
 }
 
 // serve handles one batch of events and the run queue; false once stopped

@@ -76,14 +76,11 @@ func (l *loop) sweep() {
 	}
 }
 
-// setDeadline makes the wait return in time for the next sweep: a quarter
-// of the idle timeout (at most a second), so a pair is closed between 1 and
-// 1.25 idle timeouts after its last byte.
-func (l *loop) setDeadline() {
-	if l.idle <= 0 {
-		return
-	}
-	l.file.SetReadDeadline(time.Now().Add(min(l.idle/4, time.Second)))
+// sweepEvery is the time between sweeps: a quarter of the idle timeout
+// (at most a second), so a pair is closed between 1 and 1.25 idle timeouts
+// after its last byte.
+func (l *loop) sweepEvery() time.Duration {
+	return min(l.idle/4, time.Second)
 }
 
 // shutdown closes what the loop owns; its pairs are all gone by now.
@@ -97,5 +94,5 @@ func (l *loop) shutdown() {
 	}
 	l.pool.closeAll()
 	unix.Close(l.wakefd)
-	l.file.Close()
+	unix.Close(l.epfd)
 }
