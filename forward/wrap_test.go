@@ -35,19 +35,19 @@ func (l wrapListener) Accept() (net.Conn, error) {
 // splice relay) or wrapped ones (the user-space copier). Every relay
 // scenario runs with each.
 type listenerKind struct {
-	name   string
-	listen func(t *testing.T, network, addr string) net.Listener
+	name string
+	wrap func(net.Listener) net.Listener
 }
 
 var listenerKinds = []listenerKind{
-	{"tcp", listen},
-	{"wrapped", func(t *testing.T, network, addr string) net.Listener {
-		return wrapListener{listen(t, network, addr), func(c net.Conn) net.Conn { return wrappedConn{c} }}
+	{"tcp", func(ln net.Listener) net.Listener { return ln }},
+	{"wrapped", func(ln net.Listener) net.Listener {
+		return wrapListener{ln, func(c net.Conn) net.Conn { return wrappedConn{c} }}
 	}},
 }
 
 // serve listens on 127.0.0.1 with the kind's listener and runs f on it.
 func (k listenerKind) serve(t *testing.T, f *forward.Forwarder) *server {
 	t.Helper()
-	return serve(t, f, k.listen(t, "tcp", "127.0.0.1:0"))
+	return serve(t, f, k.wrap(listen(t, "tcp", "127.0.0.1:0")))
 }
