@@ -190,6 +190,13 @@ func (b *backend) waitAccepted(t *testing.T, n int64, within time.Duration) {
 		func() string { return fmt.Sprintf("backend accepted %d conns, want %d", b.accepted.Load(), n) })
 }
 
+// idle tells whether all the backend's conns are closed.
+func (b *backend) idle() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.conns) == 0
+}
+
 // eventually polls cond every 5 ms until it holds or fails the test with
 // what() once within has passed.
 func eventually(t *testing.T, within time.Duration, cond func() bool, what func() string) {
