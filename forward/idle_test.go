@@ -126,3 +126,54 @@ func TestNoIdleTimeout(t *testing.T) {
 	expectOpen(t, c, 4*idle)
 	roundTrip(t, c, []byte("still there"))
 }
+
+// TestIdleTimeoutMany: among many connections, the idle ones are closed
+// and the busy ones are not.
+func TestIdleTimeoutMany(t *testing.T) {
+	for _, kind := range listenerKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			t.Parallel()
+			const n = 20
+			b := tcpBackend(t, func(c *net.TCPConn) { echo(c) })
+			s := kind.serve(t, &forward.Forwarder{Target: b.addr, IdleTimeout: idle})
+			idleConns, busy := make([]net.Conn, n), make([]net.Conn, n)
+			for i := range n {
+				idleConns[i], busy[i] = s.dial(t), s.dial(t)
+			}
+			errs := make(chan error, n)
+			for _, c := range busy {
+				go func() { errs <- keepBusy(c) }()
+			}
+			for range n {
+				if err := <-errs; err != nil {
+					t.Error(err)
+				}
+			}
+			for _, c := range idleConns {
+				expectClosed(t, c, time.Second)
+			}
+			recs := s.logs.waitConns(t, n, 2*time.Second)
+			for _, r := range recs {
+				checkRecord(t, r, forward.ReasonIdle, 0, 0)
+			}
+			for _, c := range busy {
+				roundTrip(t, c, []byte("still open"))
+			}
+		})
+	}
+}
+
+// keepBusy makes a one-byte round trip every 100 ms for 1.2 s.
+func keepBusy(c net.Conn) error {
+	buf := make([]byte, 1)
+	for i := 0; i < 12; i++ {
+		time.Sleep(100 * time.Millisecond)
+		if _, err := c.Write([]byte{byte(i)}); err != nil {
+			return err
+		}
+		if _, err := io.ReadFull(c, buf); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -13,11 +13,12 @@ import (
 )
 
 // TestTargetRefused: with nothing listening at the target, each client is
-// closed at once, the record says "dial error", and Serve keeps serving.
+// closed at once, the record says "dial error", and Serve keeps serving
+// (with MaxConns=1, so a slot not freed after a dial error shows).
 func TestTargetRefused(t *testing.T) {
 	t.Parallel()
 	target := freeAddr(t)
-	s := serveTCP(t, &forward.Forwarder{Target: target})
+	s := serveTCP(t, &forward.Forwarder{Target: target, MaxConns: 1})
 	for i := 0; i < 3; i++ {
 		expectClosed(t, s.dial(t), time.Second)
 	}

@@ -15,6 +15,15 @@ import (
 // backlog takes it) but no target connection is made for it until one of
 // the first two ends; then it is served, its early bytes included.
 func TestMaxConns(t *testing.T) {
+	for _, kind := range listenerKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			t.Parallel()
+			maxConns(t, kind)
+		})
+	}
+}
+
+func maxConns(t *testing.T, kind listenerKind) {
 	var active, peak atomic.Int64
 	b := tcpBackend(t, func(c *net.TCPConn) {
 		n := active.Add(1)
@@ -24,7 +33,7 @@ func TestMaxConns(t *testing.T) {
 		active.Add(-1) // before the half-close that lets the forwarder end it
 		c.CloseWrite()
 	})
-	s := serveTCP(t, &forward.Forwarder{Target: b.addr, MaxConns: 2})
+	s := kind.serve(t, &forward.Forwarder{Target: b.addr, MaxConns: 2})
 	c1, c2 := s.dial(t), s.dial(t)
 	roundTrip(t, c1, []byte("one"))
 	roundTrip(t, c2, []byte("two"))
@@ -86,5 +95,41 @@ func burst(t *testing.T, s *server, n int) {
 		if err := <-errs; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// TestSlotsFreed: with MaxConns=1, every way a connection can end frees
+// its slot: a client that reset before it was accepted, a dial error, a
+// reset, an idle timeout. A leaked slot blocks the next client for good.
+func TestSlotsFreed(t *testing.T) {
+	for _, kind := range listenerKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			t.Parallel()
+			b := tcpBackend(t, func(c *net.TCPConn) { echo(c) })
+			f := &forward.Forwarder{Target: b.addr, MaxConns: 1, IdleTimeout: 300 * time.Millisecond}
+			s := kind.serve(t, f)
+			c1 := s.dial(t)
+			roundTrip(t, c1, []byte("holds the slot"))
+			gone := s.dial(t) // waits in the backlog, then resets there
+			gone.Write([]byte("never mind"))
+			gone.SetLinger(0)
+			gone.Close()
+			c1.SetLinger(0)
+			c1.Close() // a reset frees the slot
+			reset := s.dial(t)
+			roundTrip(t, reset, []byte("after a reset"))
+			expectClosed(t, reset, 2*time.Second) // by the idle timeout
+			final := s.dial(t)
+			final.SetDeadline(time.Now().Add(3 * time.Second))
+			roundTrip(t, final, []byte("still served"))
+			final.CloseWrite()
+			expectClosed(t, final, 2*time.Second)
+			recs := s.logs.waitConns(t, 4, 2*time.Second)
+			for i, want := range []string{forward.ReasonReset, forward.ReasonReset, forward.ReasonIdle, forward.ReasonEOF} {
+				checkRecord(t, recs[i], want, -1, -1)
+			}
+			eventually(t, 2*time.Second, func() bool { return s.f.Stats().Open == 0 },
+				func() string { return fmt.Sprintf("stats %+v, want none open", s.f.Stats()) })
+		})
 	}
 }

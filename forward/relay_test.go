@@ -165,6 +165,10 @@ func TestConcurrentConnections(t *testing.T) {
 		delete(bySent, target.got)
 	}
 	checkTotals(t, s.logs.waitConns(t, clients, 10*time.Second), clients, upTotal, clients*down)
+	want := forward.StatsSnapshot{Total: clients, FromClient: upTotal, FromTarget: clients * down}
+	if st := s.f.Stats(); st != want {
+		t.Errorf("stats %+v, want %+v", st, want)
+	}
 }
 
 // checkTotals checks n eof records with distinct conn ids and byte sums.
