@@ -2,6 +2,7 @@ package forward_test
 
 import (
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -78,6 +79,42 @@ func TestShutdownWhileDialing(t *testing.T) {
 				t.Errorf("record reason %q, want shutdown (or dial error)", reason)
 			}
 			t.Logf("reason %q", r.str("reason"))
+		})
+	}
+}
+
+// TestLocalAddr: outbound connections come from LocalAddr (redir -b).
+func TestLocalAddr(t *testing.T) {
+	for _, kind := range listenerKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			t.Parallel()
+			from := make(chan string, 1)
+			b := tcpBackend(t, func(c *net.TCPConn) {
+				from <- c.RemoteAddr().(*net.TCPAddr).IP.String()
+				echo(c)
+			})
+			local := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}
+			s := kind.serve(t, &forward.Forwarder{Target: b.addr, LocalAddr: local})
+			c := s.dial(t)
+			roundTrip(t, c, []byte("from 127.0.0.2"))
+			if got := <-from; got != "127.0.0.2" {
+				t.Errorf("target sees the forwarder at %s, want 127.0.0.2", got)
+			}
+		})
+	}
+}
+
+// TestLocalAddrOtherFamily: an IPv4 LocalAddr cannot reach an IPv6 target;
+// that is a dial error, not a hang or a crash.
+func TestLocalAddrOtherFamily(t *testing.T) {
+	for _, kind := range listenerKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			t.Parallel()
+			b := startBackend(t, listen(t, "tcp6", "[::1]:0"), func(c *net.TCPConn) { echo(c) })
+			local := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}
+			s := kind.serve(t, &forward.Forwarder{Target: b.addr, LocalAddr: local})
+			expectClosed(t, s.dial(t), 2*time.Second)
+			checkRecord(t, s.logs.waitConn(t), forward.ReasonDialError, 0, 0)
 		})
 	}
 }
