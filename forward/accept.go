@@ -37,6 +37,22 @@ func (s semaphore) acquire(ctx context.Context) bool {
 	}
 }
 
+// tryAcquire takes a free slot if there is one, without waiting.
+func (s semaphore) tryAcquire() bool {
+	if s == nil {
+		return true
+	}
+	select {
+	case s <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+// free says whether a slot is free just now.
+func (s semaphore) free() bool { return s == nil || len(s) < cap(s) }
+
 func (s semaphore) release() {
 	if s != nil {
 		<-s
@@ -49,33 +65,54 @@ func (s semaphore) release() {
 // Temporary errors (EMFILE and the like) back off from 5 ms doubling to 1 s,
 // logged once per episode; anything else is returned.
 func (f *Forwarder) acceptLoop(ctx context.Context, ln net.Listener, sem semaphore) error {
-	var delay time.Duration
+	if tl, ok := ln.(*net.TCPListener); ok && f.relay != nil {
+		return f.acceptRaw(ctx, tl, sem)
+	}
+	var b backoff
 	for sem.acquire(ctx) {
 		c, err := ln.Accept()
 		if err != nil {
 			sem.release()
-			if ctx.Err() != nil {
-				return nil
-			}
-			if !isTemporary(err) {
-				f.logger().Error("accept failed, listener stopped", "local", ln.Addr().String(), "error", err)
+			if err := f.acceptFailed(ctx, ln, err, &b); err != nil || ctx.Err() != nil {
 				return err
 			}
-			if delay == 0 {
-				f.logger().Error("accept failing, backing off", "local", ln.Addr().String(), "error", err)
-			}
-			delay = nextBackoff(delay)
-			sleep(ctx, delay)
 			continue
 		}
-		if delay != 0 {
-			f.logger().Info("accept recovered", "local", ln.Addr().String())
-			delay = 0
-		}
+		f.acceptOK(ln, &b)
 		f.active.Add(1)
 		go f.handle(ctx, c, sem)
 	}
 	return nil
+}
+
+// backoff is the wait after a temporary accept error; zero when accepting.
+type backoff time.Duration
+
+// acceptFailed handles an accept error: after shutdown it is the expected
+// end; a temporary one (EMFILE and the like) is waited out, logged once
+// per episode; anything else is returned, and stops this listener.
+func (f *Forwarder) acceptFailed(ctx context.Context, ln net.Listener, err error, b *backoff) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	if !isTemporary(err) {
+		f.logger().Error("accept failed, listener stopped", "local", ln.Addr().String(), "error", err)
+		return err
+	}
+	if *b == 0 {
+		f.logger().Error("accept failing, backing off", "local", ln.Addr().String(), "error", err)
+	}
+	*b = backoff(nextBackoff(time.Duration(*b)))
+	sleep(ctx, time.Duration(*b))
+	return nil
+}
+
+// acceptOK ends a backoff episode, if one was under way.
+func (f *Forwarder) acceptOK(ln net.Listener, b *backoff) {
+	if *b != 0 {
+		f.logger().Info("accept recovered", "local", ln.Addr().String())
+		*b = 0
+	}
 }
 
 func nextBackoff(d time.Duration) time.Duration {

@@ -48,13 +48,6 @@ func acceptEMFILE(t *testing.T, kind listenerKind) {
 	if !s.running() {
 		t.Fatalf("Serve returned at the open-file limit: %v", s.err)
 	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			for _, r := range s.logs.all() {
-				t.Log(r)
-			}
-		}
-	})
 	for _, fd := range socks {
 		c := fileConn(t, fd)
 		c.SetDeadline(time.Now().Add(3 * time.Second))

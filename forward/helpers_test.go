@@ -51,6 +51,11 @@ func serve(t *testing.T, f *forward.Forwarder, ln net.Listener, more ...net.List
 		case <-time.After(20 * time.Second):
 			t.Errorf("Serve did not return 20s after its context ended")
 		}
+		if t.Failed() {
+			for _, r := range logs.all() {
+				t.Log("record:", r)
+			}
+		}
 	})
 	return s
 }

@@ -24,15 +24,7 @@ func TestMaxConns(t *testing.T) {
 }
 
 func maxConns(t *testing.T, kind listenerKind) {
-	var active, peak atomic.Int64
-	b := tcpBackend(t, func(c *net.TCPConn) {
-		n := active.Add(1)
-		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
-		}
-		io.Copy(c, c)
-		active.Add(-1) // before the half-close that lets the forwarder end it
-		c.CloseWrite()
-	})
+	b, peak := peakEcho(t)
 	s := kind.serve(t, &forward.Forwarder{Target: b.addr, MaxConns: 2})
 	c1, c2 := s.dial(t), s.dial(t)
 	roundTrip(t, c1, []byte("one"))
@@ -64,6 +56,21 @@ func maxConns(t *testing.T, kind listenerKind) {
 	if p := peak.Load(); p > 2 {
 		t.Errorf("target saw %d connections at once with MaxConns=2", p)
 	}
+}
+
+// peakEcho starts an echo target that counts the most connections it had
+// open at once.
+func peakEcho(t *testing.T) (*backend, *atomic.Int64) {
+	var active, peak atomic.Int64
+	b := tcpBackend(t, func(c *net.TCPConn) {
+		n := active.Add(1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		io.Copy(c, c)
+		active.Add(-1) // before the half-close that lets the forwarder end it
+		c.CloseWrite()
+	})
+	return b, &peak
 }
 
 // burst runs n clients at once, each one round trip, and checks that every

@@ -2,7 +2,9 @@ package forward
 
 import (
 	"fmt"
+	"math"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -16,27 +18,39 @@ import (
 // goroutines under mu; everything else belongs to the loop goroutine.
 type loop struct {
 	epfd   int
-	wakefd int      // eventfd that interrupts the wait
+	wakefd int           // eventfd that interrupts the wait
 	idle   time.Duration // zero: no idle timeout
 	events []unix.EpollEvent
 	nready int
 	pool   pipePool
 	now    int64
 	runq   []*pair
-	exited chan struct{}
+	// connecting counts the pairs whose dial is under way; read without
+	// mu by the wait, which must then wake for their timeouts.
+	connecting atomic.Int32
+	exited     chan struct{}
 
-	mu      sync.Mutex
-	byFD    map[int32]*pair
+	r     *reactor
+	timer int64 // UnixNano the earliest listener backoff ends, or zero
+	// resumeWanted asks the loop to watch again the listeners it paused
+	// at the connection limit.
+	resumeWanted atomic.Bool
+
+	mu        sync.Mutex
+	seq       int32 // the last tag given
+	byFD      map[int32]*pair
+	listeners map[int32]*watchedListener
 	aborts  []*pair
 	stopped bool
 }
 
-func newLoop(idle time.Duration) (*loop, error) {
+func newLoop(r *reactor, idle time.Duration) (*loop, error) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("forward: epoll: %w", err)
 	}
-	l := &loop{epfd: epfd, wakefd: -1, idle: idle, byFD: make(map[int32]*pair),
+	l := &loop{r: r, epfd: epfd, wakefd: -1, idle: idle, byFD: make(map[int32]*pair),
+		listeners: make(map[int32]*watchedListener),
 		events: make([]unix.EpollEvent, 128), exited: make(chan struct{})}
 	if err := l.init(); err != nil {
 		unix.Close(epfd)
@@ -66,18 +80,41 @@ func (l *loop) init() error {
 func (l *loop) add(p *pair) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for i, fd := range p.fd {
-		l.byFD[fd] = p
-		ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET, Fd: fd, Pad: p.tag}
-		if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, int(fd), &ev); err != nil {
-			for _, f := range p.fd[:i+1] {
-				delete(l.byFD, f)
-				unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, int(f), nil)
+	if p.closed {
+		return nil // aborted by a shutdown before it got here
+	}
+	for i := range p.fd {
+		if err := l.watch(p, i); err != nil {
+			for j := range i {
+				l.unwatch(p, j)
 			}
-			return fmt.Errorf("forward: epoll_ctl: %w", err)
+			return err
 		}
 	}
 	return nil
+}
+
+// watch adds p's socket i to the epoll set under a fresh tag. Both
+// directions and both halves are watched once, edge-triggered, for the
+// pair's whole life: no epoll_ctl per transfer.
+func (l *loop) watch(p *pair, i int) error {
+	l.seq++
+	p.tags[i] = l.seq
+	fd := p.fd[i]
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET, Fd: fd, Pad: l.seq}
+	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, int(fd), &ev); err != nil {
+		return fmt.Errorf("forward: epoll_ctl: %w", err)
+	}
+	l.byFD[fd] = p
+	return nil
+}
+
+// unwatch forgets p's socket i; closing it takes it out of the epoll set.
+func (l *loop) unwatch(p *pair, i int) {
+	if fd := p.fd[i]; fd >= 0 && l.byFD[fd] == p {
+		delete(l.byFD, fd)
+		unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, int(fd), nil)
+	}
 }
 
 // abortPair asks the loop to close p with reason shutdown.
@@ -108,8 +145,7 @@ func (l *loop) wake() {
 func (l *loop) run() {
 	defer close(l.exited)
 	defer l.shutdown()
-	l.now = time.Now().UnixNano()
-	nextSweep := l.now + int64(l.sweepEvery())
+	nextSweep := int64(math.MaxInt64)
 	for {
 		n, err := unix.EpollWait(l.epfd, l.events, l.waitMillis(nextSweep))
 		if err != nil && err != unix.EINTR {
@@ -117,26 +153,45 @@ func (l *loop) run() {
 		}
 		l.nready = max(n, 0)
 		l.now = time.Now().UnixNano()
-		if l.idle > 0 && l.now >= nextSweep {
-			l.sweep()
-			nextSweep = l.now + int64(l.sweepEvery())
-		}
+		nextSweep = l.maybeSweep(nextSweep)
 		if !l.serve() {
 			return
 		}
 	}
 }
 
+// maybeSweep sweeps when it is time and returns when to sweep next.
+func (l *loop) maybeSweep(next int64) int64 {
+	every := int64(l.sweepEvery())
+	if every <= 0 {
+		return math.MaxInt64
+	}
+	next = min(next, l.now+every)
+	if l.now < next {
+		return next
+	}
+	l.sweep()
+	return l.now + every
+}
+
 // waitMillis is epoll_wait's timeout: none when pairs wait on the run
-// queue, until the next sweep under an idle timeout, else forever.
+// queue, else until the next sweep or the end of a listener's backoff,
+// whichever comes first; forever when neither is due.
 func (l *loop) waitMillis(nextSweep int64) int {
-	switch {
-	case len(l.runq) > 0:
+	if len(l.runq) > 0 {
 		return 0
-	case l.idle <= 0:
+	}
+	at := nextSweep
+	if nextSweep == math.MaxInt64 && l.sweepEvery() > 0 {
+		at = time.Now().UnixNano() + int64(l.sweepEvery())
+	}
+	if l.timer != 0 {
+		at = min(at, l.timer)
+	}
+	if at == math.MaxInt64 {
 		return -1
 	}
-	return int(max(0, (nextSweep-time.Now().UnixNano()+int64(time.Millisecond)-1)/int64(time.Millisecond)))
+	return int(max(0, (at-time.Now().UnixNano()+int64(time.Millisecond)-1)/int64(time.Millisecond)))
 }
 
 // serve handles one batch of events and the run queue; false once stopped
@@ -144,17 +199,27 @@ func (l *loop) waitMillis(nextSweep int64) int {
 func (l *loop) serve() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.timer != 0 && l.now >= l.timer {
+		l.resume(false)
+	}
 	for _, ev := range l.events[:l.nready] {
 		if ev.Fd == int32(l.wakefd) {
 			l.onWake()
 			continue
 		}
-		if p := l.byFD[ev.Fd]; p != nil && p.tag == ev.Pad && !p.closed {
+		if w := l.listeners[ev.Fd]; w != nil {
+			if !w.paused {
+				l.onAccept(w)
+			}
+			continue
+		}
+		if p := l.byFD[ev.Fd]; p != nil && !p.closed {
 			l.dispatch(p, ev)
 		}
 	}
 	l.nready = 0
 	l.runQueue()
+	l.timer = l.nextResume()
 	return !(l.stopped && len(l.byFD) == 0)
 }
 
@@ -164,6 +229,15 @@ func (l *loop) dispatch(p *pair, ev unix.EpollEvent) {
 	side := 0
 	if ev.Fd == p.fd[1] {
 		side = 1
+	}
+	if ev.Pad != p.tags[side] {
+		return // for a socket this fd number named before
+	}
+	if p.dial != nil {
+		if side == 1 {
+			l.onConnect(p, ev.Events)
+		}
+		return
 	}
 	if ev.Events&unix.EPOLLERR != 0 && l.failed(p, side) {
 		return

@@ -24,8 +24,9 @@ type direction struct {
 // socket fd[1], both owned by the pair's loop once added.
 type pair struct {
 	s      *session
-	tag    int32 // tells this pair's events from those of an fd's later owner
-	fd     [2]int32
+	tags   [2]int32     // tell this pair's events from those of an fd's later owner
+	fd     [2]int32     // -1 for a target socket not made yet
+	dial   *dialState   // non-nil while the target is being connected
 	dir    [2]direction // dir[0]: client to target; dir[1]: target to client
 	last   int64        // loop clock (UnixNano) of the last byte moved
 	done   func(*session, result)
@@ -34,7 +35,7 @@ type pair struct {
 }
 
 func newPair(s *session, cfd, tfd int, done func(*session, result)) *pair {
-	p := &pair{s: s, tag: int32(s.id), fd: [2]int32{int32(cfd), int32(tfd)}, done: done}
+	p := &pair{s: s, fd: [2]int32{int32(cfd), int32(tfd)}, done: done}
 	p.dir[0].pipe, p.dir[1].pipe = noPipe, noPipe
 	return p
 }

@@ -10,18 +10,21 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// reactor is the zero-copy relay: a few loops, one per CPU, each relaying
+// reactor is the zero-copy relay: a few loops (see loopCount), each relaying
 // its share of the connections with splice(2). An idle connection costs its
 // two sockets and a small struct: no goroutine, no pipe.
 type reactor struct {
 	loops []*loop
 	next  atomic.Uint32
+	// slotWanted says a loop paused a listener at the connection limit
+	// and waits for a connection to end.
+	slotWanted atomic.Bool
 }
 
 func newReactor(idle time.Duration) (*reactor, error) {
 	r := &reactor{}
-	for i := 0; i < runtime.GOMAXPROCS(0); i++ {
-		l, err := newLoop(idle)
+	for i := 0; i < loopCount(); i++ {
+		l, err := newLoop(r, idle)
 		if err != nil {
 			r.close()
 			return nil, err
@@ -39,10 +42,11 @@ func (r *reactor) close() {
 }
 
 // start takes c and t over and relays between them until done is called.
-// Before the relay starts, register is given the func that aborts it. On
+// Before the relay starts, register is given the func that aborts it (and
+// says false when that is too late: the relay is then aborted at once). On
 // success c and t are closed (the pair holds its own descriptors); on error
 // both are left untouched.
-func (r *reactor) start(s *session, c, t *net.TCPConn, done func(*session, result), register func(abort func())) error {
+func (r *reactor) start(s *session, c, t *net.TCPConn, done func(*session, result), register func(abort func()) bool) error {
 	cfd, err := dupFD(c)
 	if err != nil {
 		return err
@@ -55,7 +59,8 @@ func (r *reactor) start(s *session, c, t *net.TCPConn, done func(*session, resul
 	l := r.loops[int(r.next.Add(1))%len(r.loops)]
 	p := newPair(s, cfd, tfd, done)
 	p.last = time.Now().UnixNano()
-	register(func() { l.abortPair(p) })
+	abort := func() { l.abortPair(p) }
+	late := !register(abort)
 	if err := l.add(p); err != nil {
 		unix.Close(cfd)
 		unix.Close(tfd)
@@ -63,6 +68,9 @@ func (r *reactor) start(s *session, c, t *net.TCPConn, done func(*session, resul
 	}
 	c.Close()
 	t.Close()
+	if late {
+		abort()
+	}
 	return nil
 }
 
@@ -84,4 +92,14 @@ func dupFD(c *net.TCPConn) (int, error) {
 		return -1, fmt.Errorf("forward: dup: %w", err)
 	}
 	return nfd, nil
+}
+
+// loopCount is half of GOMAXPROCS, at least one. A loop's thread blocks in
+// epoll_wait holding no P, and when no P is left idle the runtime treats
+// such a thread as stalled: sysmon takes its P at 20 µs intervals and
+// hands it around, which cost an eighth of redir's CPU under load. With
+// twice as many Ps as loops that never happens; cmd/redir doubles
+// GOMAXPROCS at start for it.
+func loopCount() int {
+	return max(1, runtime.GOMAXPROCS(0)/2)
 }

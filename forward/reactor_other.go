@@ -3,6 +3,7 @@
 package forward
 
 import (
+	"context"
 	"errors"
 	"net"
 	"time"
@@ -18,6 +19,13 @@ func newReactor(time.Duration) (*reactor, error) {
 
 func (r *reactor) close() {}
 
-func (r *reactor) start(*session, *net.TCPConn, *net.TCPConn, func(*session, result), func(func())) error {
+func (r *reactor) start(*session, *net.TCPConn, *net.TCPConn, func(*session, result), func(func()) bool) error {
 	return errors.New("forward: no splice relay on this system")
 }
+
+// acceptRaw is never called without a splice relay.
+func (f *Forwarder) acceptRaw(context.Context, *net.TCPListener, semaphore) error {
+	return errors.New("forward: no splice relay on this system")
+}
+
+func (r *reactor) slotFreed() {}

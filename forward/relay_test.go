@@ -60,16 +60,7 @@ func TestDirectionsIndependent(t *testing.T) {
 			t.Parallel()
 			const up, down = 4 << 20, 16 << 20
 			gotUp, sentDown := make(chan exchanged, 1), make(chan exchanged, 1)
-			b := tcpBackend(t, func(c *net.TCPConn) {
-				done := make(chan exchanged, 1)
-				go func() {
-					d, err := sendRandom(c, down, 7)
-					done <- exchanged{sent: d, err: errors.Join(err, c.CloseWrite())}
-				}()
-				d, err := readDigest(c)
-				gotUp <- exchanged{got: d, err: err}
-				sentDown <- <-done
-			})
+			b := tcpBackend(t, func(c *net.TCPConn) { reportHalves(c, down, gotUp, sentDown) })
 			s := kind.serve(t, &forward.Forwarder{Target: b.addr})
 			c := s.dial(t)
 			c.SetDeadline(time.Now().Add(10 * time.Second))
@@ -95,6 +86,19 @@ func TestDirectionsIndependent(t *testing.T) {
 			}
 		})
 	}
+}
+
+// reportHalves sends size bytes on c while reading it to EOF, and reports
+// each direction as soon as it is done.
+func reportHalves(c *net.TCPConn, size int64, got, sent chan<- exchanged) {
+	done := make(chan exchanged, 1)
+	go func() {
+		d, err := sendRandom(c, size, 7)
+		done <- exchanged{sent: d, err: errors.Join(err, c.CloseWrite())}
+	}()
+	d, err := readDigest(c)
+	got <- exchanged{got: d, err: err}
+	sent <- <-done
 }
 
 // TestPingPong makes many small round trips, each waiting for the last:
@@ -132,18 +136,7 @@ func TestConcurrentConnections(t *testing.T) {
 	for i := range clients {
 		up := int64(1 + i*1999)
 		upTotal += up
-		go func() {
-			c, err := net.DialTimeout("tcp", s.addr, 10*time.Second)
-			if err != nil {
-				seen <- exchanged{err: err}
-				return
-			}
-			defer c.Close()
-			c.SetDeadline(time.Now().Add(ioDeadline))
-			var e exchanged
-			e.sent, e.got, e.err = exchange(c.(*net.TCPConn), up, uint64(i))
-			seen <- e
-		}()
+		go func() { seen <- dialExchange(s.addr, up, uint64(i)) }()
 	}
 	bySent := map[digest]exchanged{}
 	for range clients {
@@ -169,6 +162,18 @@ func TestConcurrentConnections(t *testing.T) {
 	if st := s.f.Stats(); st != want {
 		t.Errorf("stats %+v, want %+v", st, want)
 	}
+}
+
+// dialExchange connects to addr and runs exchange on the connection.
+func dialExchange(addr string, size int64, seed uint64) (e exchanged) {
+	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	if err != nil {
+		return exchanged{err: err}
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(ioDeadline))
+	e.sent, e.got, e.err = exchange(c.(*net.TCPConn), size, seed)
+	return e
 }
 
 // checkTotals checks n eof records with distinct conn ids and byte sums.

@@ -41,7 +41,10 @@ func (f *Forwarder) handle(ctx context.Context, c net.Conn, sem semaphore) {
 	s := &session{id: f.nextID.Add(1), client: c.RemoteAddr(), local: c.LocalAddr(), start: time.Now(), sem: sem}
 	f.stats.opened()
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.dialTimeout())
-	f.conns.add(s.id, func() { cancel(); c.Close() })
+	abort := func() { cancel(); c.Close() }
+	if !f.conns.add(s.id, abort) {
+		abort() // shutting down: the dial fails at once
+	}
 	t, err := f.dial(dctx)
 	cancel()
 	if err != nil {
@@ -59,14 +62,16 @@ func (f *Forwarder) startRelay(s *session, c, t net.Conn) {
 	ct, ok1 := c.(*net.TCPConn)
 	tt, ok2 := t.(*net.TCPConn)
 	if ok1 && ok2 && f.relay != nil {
-		err := f.relay.start(s, ct, tt, f.finish, func(abort func()) { f.conns.add(s.id, abort) })
+		err := f.relay.start(s, ct, tt, f.finish, func(abort func()) bool { return f.conns.add(s.id, abort) })
 		if err == nil {
 			return
 		}
 		f.logger().Debug("splice relay unavailable, copying in user space", "conn", s.id, "error", err)
 	}
 	cp := &copier{c: c, t: t, idle: f.IdleTimeout}
-	f.conns.add(s.id, cp.abort)
+	if !f.conns.add(s.id, cp.abort) {
+		cp.abort()
+	}
 	go func() { f.finish(s, cp.run()) }()
 }
 
@@ -76,22 +81,33 @@ func (f *Forwarder) finish(s *session, r result) {
 	f.stats.closed(r.fromClient, r.fromTarget)
 	f.report(s, r)
 	s.sem.release()
+	if f.relay != nil {
+		f.relay.slotFreed()
+	}
 	f.active.Done()
 }
 
 // connSet holds a way to abort each open connection, for the drain timeout.
 type connSet struct {
-	mu    sync.Mutex
-	abort map[uint64]func()
+	mu      sync.Mutex
+	abort   map[uint64]func()
+	closing bool // closeAll has run: a connection added now is late
 }
 
-func (s *connSet) add(id uint64, abort func()) {
+// add records how to abort connection id (replacing what was recorded).
+// After closeAll it records nothing and returns false: the caller must
+// then abort the connection itself, at a point where that is safe.
+func (s *connSet) add(id uint64, abort func()) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
 	if s.abort == nil {
 		s.abort = make(map[uint64]func())
 	}
 	s.abort[id] = abort
+	return true
 }
 
 func (s *connSet) remove(id uint64) {
@@ -102,6 +118,7 @@ func (s *connSet) remove(id uint64) {
 
 func (s *connSet) closeAll() {
 	s.mu.Lock()
+	s.closing = true
 	fns := make([]func(), 0, len(s.abort))
 	for _, fn := range s.abort {
 		fns = append(fns, fn)

@@ -41,6 +41,9 @@ func (l *loop) runQueue() {
 func (l *loop) onWake() {
 	var buf [8]byte
 	unix.Read(l.wakefd, buf[:])
+	if l.resumeWanted.Swap(false) {
+		l.resume(true)
+	}
 	for _, p := range l.aborts {
 		if !p.closed {
 			l.closePair(p, result{reason: ReasonShutdown})
@@ -53,34 +56,52 @@ func (l *loop) onWake() {
 func (l *loop) closePair(p *pair, r result) {
 	p.closed = true
 	p.release(&l.pool)
+	if p.dial != nil {
+		p.dial = nil
+		l.connecting.Add(-1)
+	}
 	for _, fd := range p.fd {
-		delete(l.byFD, fd)
-		unix.Close(int(fd))
+		if fd >= 0 {
+			delete(l.byFD, fd)
+			unix.Close(int(fd))
+		}
 	}
 	r.fromClient, r.fromTarget = p.dir[0].n, p.dir[1].n
 	p.done(p.s, r)
 }
 
-// sweep closes the pairs idle for the idle timeout.
+// sweep closes the pairs idle for the idle timeout and moves on the dials
+// whose attempt ran out of time.
 func (l *loop) sweep() {
-	if l.idle <= 0 {
-		return
-	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	limit := l.now - int64(l.idle)
 	for fd, p := range l.byFD {
-		if fd == p.fd[0] && !p.closed && p.last < limit {
+		switch {
+		case fd != p.fd[0] || p.closed:
+		case p.dial != nil:
+			if l.now >= p.dial.tryUntil {
+				l.retry(p, dialError(p.dial.cur, unix.ETIMEDOUT))
+			}
+		case l.idle > 0 && p.last < limit:
 			l.closePair(p, result{reason: ReasonIdle})
 		}
 	}
 }
 
-// sweepEvery is the time between sweeps: a quarter of the idle timeout
-// (at most a second), so a pair is closed between 1 and 1.25 idle timeouts
-// after its last byte.
+// sweepEvery is the time between sweeps, zero for none: a quarter of the
+// idle timeout (at most a second), so a pair is closed between 1 and 1.25
+// idle timeouts after its last byte; a tenth of a second while a dial is
+// under way, for its timeout.
 func (l *loop) sweepEvery() time.Duration {
-	return min(l.idle/4, time.Second)
+	var d time.Duration
+	if l.idle > 0 {
+		d = min(l.idle/4, time.Second)
+	}
+	if l.connecting.Load() > 0 && (d == 0 || d > dialSweep) {
+		d = dialSweep
+	}
+	return d
 }
 
 // shutdown closes what the loop owns; its pairs are all gone by now.

@@ -11,8 +11,14 @@
 // 2 usage error.
 package main
 
-import "os"
+import (
+	"os"
+	"runtime"
+)
 
 func main() {
+	// The relay's loops block in epoll_wait, one per two Ps: doubling the
+	// Ps keeps a CPU's worth of them for everything else (see forward).
+	runtime.GOMAXPROCS(2 * runtime.GOMAXPROCS(0))
 	os.Exit(run(os.Args, os.Stdout, os.Stderr))
 }
