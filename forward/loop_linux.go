@@ -40,8 +40,8 @@ type loop struct {
 	seq       int32 // the last tag given
 	byFD      map[int32]*pair
 	listeners map[int32]*watchedListener
-	aborts  []*pair
-	stopped bool
+	aborts    []*pair
+	stopped   bool
 }
 
 func newLoop(r *reactor, idle time.Duration) (*loop, error) {
@@ -51,7 +51,7 @@ func newLoop(r *reactor, idle time.Duration) (*loop, error) {
 	}
 	l := &loop{r: r, epfd: epfd, wakefd: -1, idle: idle, byFD: make(map[int32]*pair),
 		listeners: make(map[int32]*watchedListener),
-		events: make([]unix.EpollEvent, 128), exited: make(chan struct{})}
+		events:    make([]unix.EpollEvent, 128), exited: make(chan struct{})}
 	if err := l.init(); err != nil {
 		unix.Close(epfd)
 		if l.wakefd >= 0 {
