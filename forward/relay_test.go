@@ -131,22 +131,34 @@ func TestConcurrentConnections(t *testing.T) {
 	handle, results := peerBackend(down)
 	b := tcpBackend(t, handle)
 	s := serveTCP(t, &forward.Forwarder{Target: b.addr})
-	seen := make(chan exchanged, clients)
-	var upTotal int64
-	for i := range clients {
+	upTotal := concurrentExchanges(t, s.addr, clients, down, results)
+	checkTotals(t, s.logs.waitConns(t, clients, 10*time.Second), clients, upTotal, clients*down)
+	want := forward.StatsSnapshot{Total: clients, FromClient: upTotal, FromTarget: clients * down}
+	if st := s.f.Stats(); st != want {
+		t.Errorf("stats %+v, want %+v", st, want)
+	}
+}
+
+// concurrentExchanges runs n clients of addr at once, each exchanging its
+// own random streams with a peerBackend sending down bytes, and matches
+// every stream byte for byte. It returns the bytes the clients sent.
+func concurrentExchanges(t *testing.T, addr string, n int, down int64, results <-chan exchanged) (upTotal int64) {
+	t.Helper()
+	seen := make(chan exchanged, n)
+	for i := range n {
 		up := int64(1 + i*1999)
 		upTotal += up
-		go func() { seen <- dialExchange(s.addr, up, uint64(i)) }()
+		go func() { seen <- dialExchange(addr, up, uint64(i)) }()
 	}
 	bySent := map[digest]exchanged{}
-	for range clients {
+	for range n {
 		e := <-seen
 		if e.err != nil {
 			t.Fatalf("client: %v", e.err)
 		}
 		bySent[e.sent] = e
 	}
-	for range clients {
+	for range n {
 		target := <-results
 		client, ok := bySent[target.got]
 		if !ok {
@@ -157,11 +169,7 @@ func TestConcurrentConnections(t *testing.T) {
 		}
 		delete(bySent, target.got)
 	}
-	checkTotals(t, s.logs.waitConns(t, clients, 10*time.Second), clients, upTotal, clients*down)
-	want := forward.StatsSnapshot{Total: clients, FromClient: upTotal, FromTarget: clients * down}
-	if st := s.f.Stats(); st != want {
-		t.Errorf("stats %+v, want %+v", st, want)
-	}
+	return upTotal
 }
 
 // dialExchange connects to addr and runs exchange on the connection.
