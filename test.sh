@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 export PATH="$PATH:/usr/local/go/bin"
 
-# Tools the tests call: ss (iproute2), prlimit (util-linux), strace.
-need=(iproute2 util-linux strace)
+# Tools the tests call: ss (iproute2), prlimit (util-linux), strace;
+# mandoc lints the man page.
+need=(iproute2 util-linux strace mandoc)
 missing=()
 for p in "${need[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -28,4 +29,12 @@ if [ -n "$unformatted" ]; then
 	exit 1
 fi
 go vet ./...
+# The man page must stay lint-clean (the "outdated mandoc.db" notes only say
+# the machine's man index lacks pages it cross-references).
+lint=$(mandoc -Tlint -W warning packaging/*.1 2>&1 | grep -v 'outdated mandoc.db' || true)
+if [ -n "$lint" ]; then
+	echo "test.sh: mandoc -Tlint:" >&2
+	echo "$lint" >&2
+	exit 1
+fi
 go test -race -count=1 -timeout 20m ./...

@@ -21,9 +21,9 @@ const usageText = `Usage: redir [-hinpsv] [-b IP] [-f TYPE] [-I NAME] [-l LEVEL]
                            Usage: redir [OPTIONS] [DST]:PORT
   -I, --ident=NAME         Identity, tag syslog messages with NAME
   -l, --loglevel=LEVEL     Set log level: none, err, notice*, info, debug
-  -n, --foreground         Run in foreground, do not detach from terminal
+  -n, --foreground         Run in foreground, log to stderr (unless -s)
   -p, --transproxy         Run in Linux's transparent proxy mode
-  -s, --syslog             Log messages to syslog
+  -s, --syslog             Log messages to syslog (the default without -n)
   -t, --timeout=SEC        Set timeout to SEC seconds, default off (0)
   -v, --version            Show program version
   -x, --connect=STR        CONNECT string passed to proxy server
@@ -52,4 +52,7 @@ brackets ([::1]:80) or a host name; PORT is a number or a service name from
 /etc/services.  An empty SRC host listens on every address, an empty DST host
 means this host.  SEC may have a fraction (1.5).  The spellings --bind_addr,
 --max_bandwidth, --random_wait, --wait_in_out and --name (for -I) work too.
+
+Not supported yet, refused with an error: -f, -i, -p, -x, -m, -o, -w, -z.
+Exit status: 0 ok, 1 runtime error (e.g. port in use), 2 usage error.
 `
