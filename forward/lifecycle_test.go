@@ -16,37 +16,64 @@ import (
 // closed at once, the record says "dial error", and Serve keeps serving
 // (with MaxConns=1, so a slot not freed after a dial error shows).
 func TestTargetRefused(t *testing.T) {
-	t.Parallel()
-	target := freeAddr(t)
-	s := serveTCP(t, &forward.Forwarder{Target: target, MaxConns: 1})
-	for i := 0; i < 3; i++ {
-		expectClosed(t, s.dial(t), time.Second)
-	}
-	for _, r := range s.logs.waitConns(t, 3, 5*time.Second) {
-		checkRecord(t, r, forward.ReasonDialError, 0, 0)
-		if r.str("target") != target || !strings.Contains(r.str("error"), "refused") {
-			t.Errorf("dial error record: target %s, error %q; want %s, connection refused",
-				r.str("target"), r.str("error"), target)
+	forEachTarget(t, func(t *testing.T, kind listenerKind, addr, target string) {
+		s := kind.serve(t, &forward.Forwarder{Target: target, MaxConns: 1})
+		for i := 0; i < 3; i++ {
+			expectClosed(t, s.dial(t), time.Second)
 		}
-	}
-	if !s.running() {
-		t.Fatalf("Serve returned after dial errors: %v", s.err)
+		for _, r := range s.logs.waitConns(t, 3, 5*time.Second) {
+			checkRecord(t, r, forward.ReasonDialError, 0, 0)
+			if got := r.str("target"); (got != target && got != addr) || !strings.Contains(r.str("error"), "refused") {
+				t.Errorf("dial error record: target %s, error %q; want %s, connection refused",
+					got, r.str("error"), target)
+			}
+		}
+		if !s.running() {
+			t.Fatalf("Serve returned after dial errors: %v", s.err)
+		}
+	})
+}
+
+// forEachTarget runs test in parallel for each listener kind, with the
+// target as an address and as a host name, at an address where nothing
+// listens yet.
+func forEachTarget(t *testing.T, test func(t *testing.T, kind listenerKind, addr, target string)) {
+	for _, kind := range listenerKinds {
+		for _, byName := range []bool{false, true} {
+			name := kind.name + "/address"
+			if byName {
+				name = kind.name + "/name"
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				addr := freeAddr(t)
+				target := addr
+				if byName {
+					_, port, _ := net.SplitHostPort(addr)
+					target = "localhost:" + port
+				}
+				test(t, kind, addr, target)
+			})
+		}
 	}
 }
 
 // TestTargetComesUp: the target is resolved and dialled afresh for every
 // client, so once it is up the next client is served.
 func TestTargetComesUp(t *testing.T) {
-	t.Parallel()
-	target := freeAddr(t)
-	s := serveTCP(t, &forward.Forwarder{Target: target})
-	expectClosed(t, s.dial(t), time.Second)
-	checkRecord(t, s.logs.waitConn(t), forward.ReasonDialError, 0, 0)
-	handle, results := peerBackend(5000)
-	startBackend(t, listen(t, "tcp", target), handle)
-	clientExchange(t, s, results, 3000, 5000, 11)
-	recs := s.logs.waitConns(t, 2, 5*time.Second)
-	checkRecord(t, recs[1], forward.ReasonEOF, 3000, 5000)
+	forEachTarget(t, func(t *testing.T, kind listenerKind, addr, target string) {
+		s := kind.serve(t, &forward.Forwarder{Target: target})
+		expectClosed(t, s.dial(t), time.Second)
+		checkRecord(t, s.logs.waitConn(t), forward.ReasonDialError, 0, 0)
+		handle, results := peerBackend(5000)
+		startBackend(t, listen(t, "tcp", addr), handle)
+		clientExchange(t, s, results, 3000, 5000, 11)
+		recs := s.logs.waitConns(t, 2, 5*time.Second)
+		checkRecord(t, recs[1], forward.ReasonEOF, 3000, 5000)
+		if recs[1].str("target") != addr {
+			t.Errorf("record target %s, want the address dialled, %s", recs[1].str("target"), addr)
+		}
+	})
 }
 
 // TestRecordFields checks every field of a connection's record.
