@@ -1,6 +1,7 @@
 package forward_test
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"testing"
@@ -85,12 +86,12 @@ func TestIdleTimeoutOneWay(t *testing.T) {
 		})
 		t.Run(kind.name+"/target-sends", func(t *testing.T) {
 			t.Parallel()
+			bye := make(chan string, 1)
 			b := tcpBackend(t, func(c *net.TCPConn) {
 				ticks(t, c)
 				c.CloseWrite()
-				if got, err := io.ReadAll(c); string(got) != "bye" || err != nil {
-					t.Errorf("target: read %q, %v; want the client's \"bye\"", got, err)
-				}
+				got, err := io.ReadAll(c)
+				bye <- fmt.Sprintf("%q, %v", got, err)
 			})
 			s := kind.serve(t, &forward.Forwarder{Target: b.addr, IdleTimeout: idle})
 			c := s.dial(t)
@@ -101,6 +102,14 @@ func TestIdleTimeoutOneWay(t *testing.T) {
 			io.WriteString(c, "bye")
 			c.CloseWrite()
 			expectClosed(t, c, 2*time.Second)
+			select {
+			case got := <-bye:
+				if got != `"bye", <nil>` {
+					t.Errorf("target read %s, want the client's \"bye\" and EOF", got)
+				}
+			case <-time.After(3 * time.Second):
+				t.Error("target never got the client's half-close")
+			}
 			checkRecord(t, s.logs.waitConn(t), forward.ReasonEOF, 3, 10)
 		})
 	}
