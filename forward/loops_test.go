@@ -12,8 +12,9 @@ import (
 // TestManyLoops runs the splice relay with several loops (it makes one per
 // two Ps, so a two-core machine gets only one otherwise): connections spread
 // over loops must still be byte-exact, the connection limit must hold over
-// all of them together, and nothing may be left when Serve returns. Not
-// parallel: GOMAXPROCS is the process's.
+// all of them together, an EMFILE episode must be logged once (not once per
+// loop), and nothing may be left when Serve returns. Not parallel:
+// GOMAXPROCS and the open-file limit are the process's.
 func TestManyLoops(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(8))
 	t.Run("bytes", func(t *testing.T) {
@@ -32,6 +33,7 @@ func TestManyLoops(t *testing.T) {
 			t.Errorf("target saw %d connections at once with MaxConns=3", p)
 		}
 	})
+	t.Run("emfile", func(t *testing.T) { acceptEMFILE(t, listenerKinds[0]) })
 	t.Run("fds", func(t *testing.T) {
 		b := fdBackend(t)
 		before := countFDs(t)
