@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -26,6 +27,9 @@ type acceptor struct {
 	sem  semaphore
 	errc chan error // the permanent error that stopped it
 	once sync.Once
+	// failing marks an episode of temporary accept errors, shared by the
+	// loops so that it is logged once, not once per loop.
+	failing atomic.Bool
 }
 
 func (a *acceptor) fail(err error) {
@@ -155,8 +159,8 @@ func (l *loop) onAccept(w *watchedListener) {
 			}
 			return
 		}
-		if w.backoff != 0 {
-			w.backoff = 0
+		w.backoff = 0
+		if a.failing.CompareAndSwap(true, false) {
 			a.f.logger().Info("accept recovered", "local", a.addr.String())
 		}
 		a.f.active.Add(1)
@@ -176,7 +180,7 @@ func (l *loop) acceptError(w *watchedListener, errno error) {
 		a.fail(err)
 		return
 	}
-	if w.backoff == 0 {
+	if a.failing.CompareAndSwap(false, true) {
 		a.f.logger().Error("accept failing, backing off", "local", a.addr.String(), "error", err)
 	}
 	w.backoff = nextBackoff(w.backoff)

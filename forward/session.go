@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -41,7 +42,8 @@ func (f *Forwarder) handle(ctx context.Context, c net.Conn, sem semaphore) {
 	s := &session{id: f.nextID.Add(1), client: c.RemoteAddr(), local: c.LocalAddr(), start: time.Now(), sem: sem}
 	f.stats.opened()
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.dialTimeout())
-	abort := func() { cancel(); c.Close() }
+	var aborted atomic.Bool
+	abort := func() { aborted.Store(true); cancel(); c.Close() }
 	if !f.conns.add(s.id, abort) {
 		abort() // shutting down: the dial fails at once
 	}
@@ -49,7 +51,11 @@ func (f *Forwarder) handle(ctx context.Context, c net.Conn, sem semaphore) {
 	cancel()
 	if err != nil {
 		c.Close()
-		f.finish(s, result{reason: ReasonDialError, err: err})
+		r := result{reason: ReasonDialError, err: err}
+		if aborted.Load() {
+			r = result{reason: ReasonShutdown}
+		}
+		f.finish(s, r)
 		return
 	}
 	s.target = t.RemoteAddr()
