@@ -26,23 +26,29 @@ const restFds = childNofile - 2*10000
 // A forwarder is a command that listens on one loopback port and forwards
 // to another.
 type forwarder struct {
-	name   string
-	shown  string // the command line for the header
-	argv   func(listen, backend int) []string
-	nofile uint64 // its RLIMIT_NOFILE
+	name    string
+	shown   string // the command line for the header
+	nofile  uint64 // its RLIMIT_NOFILE
+	version []string
+	// argv is the command for one start; it may write a config file.
+	argv func(listen, backend int) ([]string, error)
+	// skip holds the measurements (by -only key) it sits out, and why.
+	skip map[string]string
 }
 
 func redirForwarder(path string, nofile uint64) forwarder {
 	return forwarder{name: "redir", shown: path + " -n -l none 127.0.0.1:PORT 127.0.0.1:BACKEND", nofile: nofile,
-		argv: func(l, b int) []string {
-			return []string{path, "-n", "-l", "none", fmt.Sprintf("127.0.0.1:%d", l), fmt.Sprintf("127.0.0.1:%d", b)}
+		version: []string{path, "-v"},
+		argv: func(l, b int) ([]string, error) {
+			return []string{path, "-n", "-l", "none", fmt.Sprintf("127.0.0.1:%d", l), fmt.Sprintf("127.0.0.1:%d", b)}, nil
 		}}
 }
 
 // templateForwarder runs tmpl with its two %d filled in and split on blanks.
 func templateForwarder(name, tmpl string, nofile uint64) forwarder {
-	return forwarder{name: name, shown: tmpl, nofile: nofile, argv: func(l, b int) []string {
-		return strings.Fields(fmt.Sprintf(tmpl, l, b))
+	shown := strings.Replace(strings.Replace(tmpl, "%d", "PORT", 1), "%d", "BACKEND", 1)
+	return forwarder{name: name, shown: shown, nofile: nofile, argv: func(l, b int) ([]string, error) {
+		return strings.Fields(fmt.Sprintf(tmpl, l, b)), nil
 	}}
 }
 
@@ -62,7 +68,10 @@ func (f forwarder) start(backend *net.TCPAddr) (*child, error) {
 		return nil, err
 	}
 	ch := &child{addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port}, exited: make(chan struct{})}
-	argv := f.argv(port, backend.Port)
+	argv, err := f.argv(port, backend.Port)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.name, err)
+	}
 	ch.cmd = exec.Command(argv[0], argv[1:]...)
 	ch.cmd.Stdout, ch.cmd.Stderr = &ch.stderr, &ch.stderr
 	ch.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}

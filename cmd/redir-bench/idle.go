@@ -123,6 +123,10 @@ func plainError(err error) error {
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return errors.New("no echo within 1s (not accepted or not forwarded)")
 	case errors.As(err, &op):
+		var sys *os.SyscallError
+		if errors.As(op.Err, &sys) {
+			return fmt.Errorf("%s: %w", op.Op, sys.Err)
+		}
 		return fmt.Errorf("%s: %w", op.Op, op.Err)
 	}
 	return err

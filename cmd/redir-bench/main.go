@@ -22,14 +22,15 @@ import (
 
 // options is the parsed command line; main hands it down, nothing global.
 type options struct {
-	redir       string          // path of the redir binary
-	compare     string          // command template of another forwarder, "" for none
-	compareName string          // column title for compare
-	bulkTime    time.Duration   // measuring window of each bulk and rate run
-	samples     int             // round trips per latency run
-	conns       int             // idle connections to open
-	rounds      int             // runs of each measurement; the best is kept
-	only        map[string]bool // measurements to run; nil for all
+	redir        string          // path of the redir binary
+	compare      []string        // command templates of other forwarders
+	compareNames []string        // a column title for each of compare
+	peers        bool            // also measure the standard peers installed
+	bulkTime     time.Duration   // measuring window of each bulk and rate run
+	samples      int             // round trips per latency run
+	conns        int             // idle connections to open
+	rounds       int             // runs of each measurement; the best is kept
+	only         map[string]bool // measurements to run; nil for all
 }
 
 // measurements are the names -only takes, in the order they run.
@@ -55,8 +56,12 @@ func parseOptions(args []string) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("redir-bench", flag.ContinueOnError)
 	fs.StringVar(&o.redir, "redir", "bin/redir", "redir binary to measure")
-	fs.StringVar(&o.compare, "compare", "", "also measure this forwarder command; the first %d is its listen port, the second the backend port\n(e.g. 'socat TCP-LISTEN:%d,fork,reuseaddr TCP:127.0.0.1:%d')")
-	fs.StringVar(&o.compareName, "compare-name", "", "column title for -compare (default: its first word)")
+	fs.Func("compare", "also measure this forwarder command, in a column of its own; may be given several times; the first %d is\n"+
+		"its listen port, the second the backend port (e.g. 'socat TCP-LISTEN:%d,fork,reuseaddr TCP:127.0.0.1:%d')",
+		func(v string) error { o.compare = append(o.compare, v); return nil })
+	fs.Func("compare-name", "column title for the -compare of the same rank (default: its command's base name)",
+		func(v string) error { o.compareNames = append(o.compareNames, v); return nil })
+	fs.BoolVar(&o.peers, "peers", false, "also measure the standard peers where installed: haproxy, systemd-socket-proxyd, rinetd, socat")
 	quick := fs.Bool("quick", false, "short runs for development: 1s windows, 3,000 round trips, 2,000 idle connections, one round")
 	fs.DurationVar(&o.bulkTime, "time", 3*time.Second, "measuring window of each throughput and connection-rate run")
 	fs.IntVar(&o.samples, "samples", 20000, "round trips per latency run")
@@ -76,16 +81,41 @@ func parseOptions(args []string) (options, error) {
 	if *quick {
 		quickDefaults(fs, &o)
 	}
-	if o.compare != "" && strings.Count(o.compare, "%d") != 2 {
-		return o, fmt.Errorf("-compare %q: want exactly two %%d (listen port, backend port)", o.compare)
-	}
-	if o.compareName == "" && o.compare != "" {
-		o.compareName = strings.Fields(o.compare)[0]
+	if err := nameCompares(&o); err != nil {
+		return o, err
 	}
 	if o.bulkTime <= 0 || o.samples < 100 || o.conns < 1 || o.rounds < 1 {
 		return o, fmt.Errorf("-time, -samples (≥ 100), -conns and -rounds must be positive")
 	}
 	return o, nil
+}
+
+// nameCompares checks each -compare and gives it a column title, unique
+// among them and redir.
+func nameCompares(o *options) error {
+	if len(o.compareNames) > len(o.compare) {
+		return fmt.Errorf("%d -compare-name for %d -compare", len(o.compareNames), len(o.compare))
+	}
+	used := map[string]bool{"redir": true}
+	if o.peers {
+		for _, n := range peerNames {
+			used[n] = true
+		}
+	}
+	for i, c := range o.compare {
+		if strings.Count(c, "%d") != 2 {
+			return fmt.Errorf("-compare %q: want exactly two %%d (listen port, backend port)", c)
+		}
+		if i == len(o.compareNames) {
+			o.compareNames = append(o.compareNames, compareName(c))
+		}
+		name := o.compareNames[i]
+		for n := 2; used[o.compareNames[i]] && n < 100; n++ {
+			o.compareNames[i] = fmt.Sprintf("%s-%d", name, n)
+		}
+		used[o.compareNames[i]] = true
+	}
+	return nil
 }
 
 // quickDefaults shortens the runs for -quick, except where a flag was given.
@@ -140,11 +170,13 @@ func run(o options, out, log io.Writer) error {
 		return err
 	}
 	defer b.close()
-	fws := []forwarder{redirForwarder(o.redir, nofile)}
-	if o.compare != "" {
-		fws = append(fws, templateForwarder(o.compareName, o.compare, nofile))
+	dir, err := os.MkdirTemp("", "redir-bench-")
+	if err != nil {
+		return err
 	}
-	s := &suite{fws: fws, rounds: o.rounds, log: log}
+	defer os.RemoveAll(dir)
+	fws, notes := forwarders(o, nofile, dir)
+	s := &suite{fws: fws, rounds: o.rounds, log: log, notes: notes}
 	if nofile < childNofile && o.selected("idle") {
 		s.notes = append(s.notes, fmt.Sprintf("the hard open-file limit here is %d, so forwarders ran with %d descriptors, not %d;"+
 			" \"held\" is judged against (%d - %d spare) / 2", hard, nofile, childNofile, nofile, restFds))
@@ -156,5 +188,7 @@ func run(o options, out, log io.Writer) error {
 	}
 	printHeader(out, o, fws, load)
 	printTable(out, s)
+	printPeers(out, s, fws)
+	printNotes(out, s)
 	return nil
 }

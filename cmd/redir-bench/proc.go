@@ -12,16 +12,17 @@ import (
 )
 
 // raiseNofile lifts this process's descriptor limit to at least want (the
-// client ends of the idle connections) and returns the hard limit.
+// client ends of the idle connections) and returns the hard limit. It sets
+// the soft limit to what forwarders run under even when it is high enough
+// already: Go hands children the soft limit it found at its start unless
+// the process sets one, and a forwarder that sizes itself at start
+// (haproxy) must see its limit before prlimit sets it.
 func raiseNofile(want uint64) (uint64, error) {
 	var lim unix.Rlimit
 	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
 		return 0, fmt.Errorf("getrlimit: %w", err)
 	}
-	if lim.Cur >= want {
-		return lim.Max, nil
-	}
-	lim.Cur = want
+	lim.Cur = max(want, min(childNofile, lim.Max))
 	lim.Max = max(lim.Max, want)
 	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
 		return 0, fmt.Errorf("raising the open-file limit to %d (needs CAP_SYS_RESOURCE or a higher hard limit): %w", want, err)

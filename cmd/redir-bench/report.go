@@ -39,6 +39,9 @@ type goal struct {
 	atMost bool // the figure must be at most limit; else at least
 	limit  float64
 	ratio  bool // judged on the ratio to direct; else on the figure
+	// anchors are issue #2's figures for peers, by column title; they were
+	// measured in another setup (see BENCHMARKS.md).
+	anchors map[string]string
 }
 
 func (g *goal) describe(unit string) string {
@@ -127,6 +130,9 @@ func printTable(out io.Writer, s *suite) {
 		}
 	}
 	writeColumns(out, lines)
+}
+
+func printNotes(out io.Writer, s *suite) {
 	for _, n := range s.notes {
 		fmt.Fprintln(out, "note:", n)
 	}
@@ -145,18 +151,27 @@ func printHeader(out io.Writer, o options, fws []forwarder, load string) {
 		o.bulkTime, o.samples, o.conns, o.rounds)
 }
 
-// version is the first line of "redir -v", for the header.
+// version is what fw's version command prints, for the header: its first
+// line that says "version", else its first line.
 func version(fw forwarder) string {
-	if fw.name != "redir" {
+	if len(fw.version) == 0 {
 		return ""
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	b, err := exec.CommandContext(ctx, fw.argv(0, 0)[0], "-v").Output()
-	line, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
-	if err != nil || line == "" {
+	b, err := exec.CommandContext(ctx, fw.version[0], fw.version[1:]...).CombinedOutput()
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if err != nil || lines[0] == "" {
 		return ""
 	}
+	line := lines[0]
+	for _, l := range lines {
+		if strings.Contains(strings.ToLower(l), "version") {
+			line = l
+			break
+		}
+	}
+	line, _, _ = strings.Cut(strings.TrimSpace(line), " - ") // haproxy's URL
 	return "  (" + line + ")"
 }
 

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestParseCompareSeveral(t *testing.T) {
+	o, err := parseOptions([]string{
+		"-compare", "/usr/bin/socat TCP-LISTEN:%d,fork TCP:127.0.0.1:%d",
+		"-compare", "socat TCP-LISTEN:%d TCP:127.0.0.1:%d",
+		"-compare", "gofwd %d %d", "-compare-name", "first",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"first", "socat", "gofwd"}; !slices.Equal(o.compareNames, want) {
+		t.Errorf("names %q, want %q", o.compareNames, want)
+	}
+	if len(o.compare) != 3 {
+		t.Errorf("%d commands, want 3", len(o.compare))
+	}
+	fws, notes := forwarders(o, 100, t.TempDir())
+	if len(fws) != 4 || fws[0].name != "redir" || fws[3].name != "gofwd" || len(notes) != 0 {
+		t.Errorf("forwarders %v, notes %q", fws, notes)
+	}
+	argv, err := fws[3].argv(1000, 2000)
+	if err != nil || !slices.Equal(argv, []string{"gofwd", "1000", "2000"}) {
+		t.Errorf("argv %q, %v", argv, err)
+	}
+	if fws[3].shown != "gofwd PORT BACKEND" {
+		t.Errorf("shown %q", fws[3].shown)
+	}
+}
+
+func TestParseCompareNamesUnique(t *testing.T) {
+	o, err := parseOptions([]string{"-peers", "-compare", "haproxy %d %d", "-compare", "haproxy -x %d %d", "-compare", "redir %d %d"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"haproxy-2", "haproxy-3", "redir-2"}; !slices.Equal(o.compareNames, want) {
+		t.Errorf("names %q, want %q", o.compareNames, want)
+	}
+}
+
+func TestParseCompareErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"-compare", "socat TCP-LISTEN:%d"},
+		{"-compare", "fwd %d %d %d"},
+		{"-compare", "fwd %d %d", "-compare-name", "a", "-compare-name", "b"},
+	} {
+		if _, err := parseOptions(args); err == nil {
+			t.Errorf("%q: no error", args)
+		}
+	}
+}
+
+func TestHaproxyConfig(t *testing.T) {
+	cfg := haproxyConfig(9000, 1234, 5678)
+	for _, want := range []string{"\tmaxconn 9000\n", "\tmode tcp\n", "\tbind 127.0.0.1:1234\n", "\tserver target 127.0.0.1:5678\n"} {
+		if !strings.Contains(cfg, want) {
+			t.Errorf("config lacks %q:\n%s", want, cfg)
+		}
+	}
+	if !strings.HasPrefix(cfg, "global\n\tmaxconn 9000\n") {
+		t.Errorf("global maxconn is not first:\n%s", cfg)
+	}
+}
+
+// TestBestOther checks which column the comparison picks: the best figure
+// among the forwarders after redir, by the row's sense of better.
+func TestBestOther(t *testing.T) {
+	nan := math.NaN()
+	higher := &row{goal: &goal{ratio: true}, vals: []float64{100, 50, 40, nan, 60}}
+	if c := higher.bestOther(); c != 4 {
+		t.Errorf("higher is better: column %d, want 4", c)
+	}
+	if s := standing(higher, 4); s[1] != "behind" || s[0] != "0.83" {
+		t.Errorf("standing %q", s)
+	}
+	lower := &row{lower: true, goal: &goal{atMost: true, limit: 4}, vals: []float64{nan, 1.0, 3.3, 0.98, nan}}
+	if c := lower.bestOther(); c != 3 {
+		t.Errorf("lower is better: column %d, want 3", c)
+	}
+	if s := standing(lower, 3); s[1] != "level" {
+		t.Errorf("1.0 against 0.98: %q, want level", s)
+	}
+	none := &row{goal: &goal{ratio: true}, vals: []float64{100, 50, nan}}
+	if c := none.bestOther(); c != 0 {
+		t.Errorf("no other figure: column %d, want 0", c)
+	}
+}
