@@ -1,7 +1,9 @@
 #!/bin/sh
 # Builds bin/redir and bin/redir-bench, raises the open-file limit, and
 # measures redir against direct loopback connections (see BENCHMARKS.md).
-# Arguments go to redir-bench: -quick for a short run, -h for the rest.
+# Arguments go to redir-bench: -quick for a short run, -peers to measure
+# haproxy, systemd-socket-proxyd, rinetd and socat too (those installed),
+# -h for the rest.
 set -eu
 cd "$(dirname "$0")"
 mkdir -p bin
