@@ -60,8 +60,9 @@ func (s semaphore) release() {
 }
 
 // acceptLoop accepts on ln until ctx is done, handing each connection to
-// its own goroutine. A slot is taken before Accept, so at the limit clients
-// wait in the kernel's backlog rather than being accepted and dropped.
+// its own goroutine. The slot is taken after Accept: a listener waiting
+// for clients must not hold one that another listener could use. So at the
+// limit one client per listener waits accepted, the rest in the backlog.
 // Temporary errors (EMFILE and the like) back off from 5 ms doubling to 1 s,
 // logged once per episode; anything else is returned.
 func (f *Forwarder) acceptLoop(ctx context.Context, ln net.Listener, sem semaphore) error {
@@ -69,20 +70,22 @@ func (f *Forwarder) acceptLoop(ctx context.Context, ln net.Listener, sem semapho
 		return f.acceptRaw(ctx, tl, sem)
 	}
 	var b backoff
-	for sem.acquire(ctx) {
+	for {
 		c, err := ln.Accept()
 		if err != nil {
-			sem.release()
 			if err := f.acceptFailed(ctx, ln, err, &b); err != nil || ctx.Err() != nil {
 				return err
 			}
 			continue
 		}
 		f.acceptOK(ln, &b)
+		if !sem.acquire(ctx) {
+			c.Close() // shutting down
+			return nil
+		}
 		f.active.Add(1)
 		go f.handle(ctx, c, sem)
 	}
-	return nil
 }
 
 // backoff is the wait after a temporary accept error; zero when accepting.

@@ -20,8 +20,8 @@ type dialState struct {
 	next     int            // index of the next address to try
 	cur      netip.AddrPort // the address being tried
 	local    *net.TCPAddr   // source address (-b), or nil
-	deadline int64          // UnixNano: the whole dial gives up
-	tryUntil int64          // UnixNano: the current attempt gives up
+	deadline int64          // reactor clock: the whole dial gives up
+	tryUntil int64          // reactor clock: the current attempt gives up
 }
 
 // advance starts connecting to the next address that takes a socket and

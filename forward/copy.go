@@ -61,9 +61,7 @@ func (cp *copier) copyHalf(dst, src net.Conn, n *int64, errc chan<- error) {
 		nr, err := src.Read(buf)
 		if nr > 0 {
 			cp.last.Store(time.Now().UnixNano())
-			nw, werr := dst.Write(buf[:nr])
-			atomic.AddInt64(n, int64(nw))
-			if werr != nil {
+			if werr := cp.write(dst, buf[:nr], n); werr != nil {
 				errc <- werr
 				return
 			}
@@ -82,6 +80,32 @@ func (cp *copier) copyHalf(dst, src net.Conn, n *int64, errc chan<- error) {
 			return
 		}
 	}
+}
+
+// write writes all of b to dst, counting into n. Under an idle timeout a
+// write that waits for the peer to read is idleness too: it gives up once
+// nothing has moved either way for that long.
+func (cp *copier) write(dst net.Conn, b []byte, n *int64) error {
+	for len(b) > 0 {
+		if cp.idle > 0 {
+			dst.SetWriteDeadline(time.Now().Add(cp.idle))
+		}
+		nw, err := dst.Write(b)
+		atomic.AddInt64(n, int64(nw))
+		b = b[nw:]
+		if nw > 0 {
+			cp.last.Store(time.Now().UnixNano())
+		}
+		switch {
+		case err == nil:
+		case errors.Is(err, os.ErrDeadlineExceeded) && time.Since(cp.lastTime()) < cp.idle:
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return errIdle
+		default:
+			return err
+		}
+	}
+	return nil
 }
 
 func (cp *copier) lastTime() time.Time { return time.Unix(0, cp.last.Load()) }

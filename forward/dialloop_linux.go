@@ -35,7 +35,7 @@ func (r *reactor) connect(s *session, cfd int, addrs []netip.AddrPort, local *ne
 func (l *loop) newConnecting(s *session, cfd int, addrs []netip.AddrPort, local *net.TCPAddr,
 	timeout time.Duration, done func(*session, result)) *pair {
 	p := newPair(s, cfd, -1, done)
-	now := time.Now().UnixNano()
+	now := l.r.clock()
 	p.last = now
 	p.dial = &dialState{addrs: addrs, local: local, deadline: now + int64(timeout)}
 	return p
@@ -51,7 +51,7 @@ func (l *loop) addConnectingLocked(p *pair, inLoop bool) {
 	if l.connecting.Add(1) == 1 && !inLoop {
 		l.wake()
 	}
-	fd, err := p.dial.advance(time.Now().UnixNano(), nil)
+	fd, err := p.dial.advance(l.r.clock(), nil)
 	if err != nil {
 		l.closePair(p, result{reason: ReasonDialError, err: err})
 		return

@@ -41,7 +41,7 @@ type watchedListener struct {
 	a        *acceptor
 	paused   bool          // out of the epoll set
 	dead     bool          // stopped by a permanent error
-	resumeAt int64         // UnixNano a backoff ends; zero: paused for a free slot
+	resumeAt int64         // reactor clock: a backoff ends; zero: paused for a free slot
 	backoff  time.Duration // zero unless accept is failing
 }
 
@@ -154,6 +154,7 @@ func (l *loop) onAccept(w *watchedListener) {
 		fd, sa, err := unix.Accept4(a.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 		if err != nil {
 			a.sem.release()
+			l.r.slotFreed() // another loop may have paused for this slot
 			if err != unix.EAGAIN && err != unix.EINTR {
 				l.acceptError(w, err)
 			}

@@ -13,15 +13,15 @@ import (
 
 // loop relays the pairs given to it from one epoll set. It holds no
 // goroutine per connection: one goroutine waits on the epoll descriptor
-// and moves the
-// bytes of every pair that is ready. Pairs are added and aborted from other
-// goroutines under mu; everything else belongs to the loop goroutine.
+// and moves the bytes of every pair that is ready. Pairs are added and
+// aborted from other goroutines under mu; everything else belongs to the
+// loop goroutine. Its times are nanoseconds on the reactor's monotonic
+// clock (see reactor.clock), so a step of the wall clock moves no timeout.
 type loop struct {
 	epfd   int
 	wakefd int           // eventfd that interrupts the wait
 	idle   time.Duration // zero: no idle timeout
 	events []unix.EpollEvent
-	nready int
 	pool   pipePool
 	now    int64
 	runq   []*pair
@@ -31,7 +31,7 @@ type loop struct {
 	exited     chan struct{}
 
 	r     *reactor
-	timer int64 // UnixNano the earliest listener backoff ends, or zero
+	timer int64 // reactor clock: the earliest listener backoff ends, or zero
 	// resumeWanted asks the loop to watch again the listeners it paused
 	// at the connection limit.
 	resumeWanted atomic.Bool
@@ -88,6 +88,7 @@ func (l *loop) add(p *pair) error {
 			for j := range i {
 				l.unwatch(p, j)
 			}
+			p.closed = true // the caller takes the sockets back; a late abort must not
 			return err
 		}
 	}
@@ -151,10 +152,9 @@ func (l *loop) run() {
 		if err != nil && err != unix.EINTR {
 			return
 		}
-		l.nready = max(n, 0)
-		l.now = time.Now().UnixNano()
+		l.now = l.r.clock()
 		nextSweep = l.maybeSweep(nextSweep)
-		if !l.serve() {
+		if !l.serve(l.events[:max(n, 0)]) {
 			return
 		}
 	}
@@ -183,7 +183,7 @@ func (l *loop) waitMillis(nextSweep int64) int {
 	}
 	at := nextSweep
 	if nextSweep == math.MaxInt64 && l.sweepEvery() > 0 {
-		at = time.Now().UnixNano() + int64(l.sweepEvery())
+		at = l.r.clock() + int64(l.sweepEvery())
 	}
 	if l.timer != 0 {
 		at = min(at, l.timer)
@@ -191,18 +191,18 @@ func (l *loop) waitMillis(nextSweep int64) int {
 	if at == math.MaxInt64 {
 		return -1
 	}
-	return int(max(0, (at-time.Now().UnixNano()+int64(time.Millisecond)-1)/int64(time.Millisecond)))
+	return int(max(0, (at-l.r.clock()+int64(time.Millisecond)-1)/int64(time.Millisecond)))
 }
 
 // serve handles one batch of events and the run queue; false once stopped
 // with no pair left.
-func (l *loop) serve() bool {
+func (l *loop) serve(events []unix.EpollEvent) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.timer != 0 && l.now >= l.timer {
 		l.resume(false)
 	}
-	for _, ev := range l.events[:l.nready] {
+	for _, ev := range events {
 		if ev.Fd == int32(l.wakefd) {
 			l.onWake()
 			continue
@@ -217,7 +217,6 @@ func (l *loop) serve() bool {
 			l.dispatch(p, ev)
 		}
 	}
-	l.nready = 0
 	l.runQueue()
 	l.timer = l.nextResume()
 	return !(l.stopped && len(l.byFD) == 0)
@@ -246,7 +245,7 @@ func (l *loop) dispatch(p *pair, ev unix.EpollEvent) {
 	if ev.Events&readable != 0 {
 		l.step(p, side)
 	}
-	if ev.Events&(unix.EPOLLOUT|unix.EPOLLHUP|unix.EPOLLERR) != 0 && p.dir[1-side].pending > 0 {
+	if ev.Events&(unix.EPOLLOUT|unix.EPOLLHUP|unix.EPOLLERR) != 0 && !p.closed && p.dir[1-side].pending > 0 {
 		l.step(p, 1-side)
 	}
 }

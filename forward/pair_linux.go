@@ -28,7 +28,7 @@ type pair struct {
 	fd     [2]int32     // -1 for a target socket not made yet
 	dial   *dialState   // non-nil while the target is being connected
 	dir    [2]direction // dir[0]: client to target; dir[1]: target to client
-	last   int64        // loop clock (UnixNano) of the last byte moved
+	last   int64        // reactor clock: the last byte moved
 	done   func(*session, result)
 	closed bool
 	queued bool // on the loop's run queue
@@ -80,7 +80,7 @@ func (p *pair) pump(i int, pool *pipePool, now int64) error {
 func (p *pair) fill(d *direction, src int, pool *pipePool, now int64) error {
 	if !d.pipe.valid() {
 		pp, err := pool.get()
-		if errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE) {
+		if errors.Is(err, errNoPipe) || errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE) {
 			return p.fillBuffer(d, src, now)
 		}
 		if err != nil {
@@ -139,7 +139,7 @@ func (p *pair) release(pool *pipePool) {
 	for i := range p.dir {
 		d := &p.dir[i]
 		pool.put(d.pipe, d.pending == 0)
-		d.pipe = noPipe
+		d.pipe, d.buf, d.pending = noPipe, nil, 0
 	}
 }
 

@@ -1,6 +1,8 @@
 package forward
 
 import (
+	"errors"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -11,6 +13,14 @@ const pipeSize = 1 << 20
 // maxSparePipes bounds the pipes a loop keeps for reuse. A pipe is held only
 // while bytes are in flight, so an idle connection holds none.
 const maxSparePipes = 4
+
+// maxPipes bounds the pipes a loop has at once, spare or in use, so that
+// the open-file limit can reserve their descriptors (see filesConnLimit):
+// past it a direction copies through a buffer instead.
+const maxPipes = 16
+
+// errNoPipe says the loop has all the pipes it may have.
+var errNoPipe = errors.New("forward: no pipe to spare")
 
 // pipe is a non-blocking pipe pair carrying one direction's bytes from
 // one socket to the other inside the kernel.
@@ -27,7 +37,10 @@ func (p pipe) close() {
 }
 
 // pipePool is a loop's stock of empty pipes; only the loop touches it.
-type pipePool struct{ spare []pipe }
+type pipePool struct {
+	spare []pipe
+	made  int // pipes open now, spare or in use
+}
 
 // get returns an empty pipe, making one when the pool is empty. The size
 // is a wish: above the system's pipe-max-size the kernel's default stays.
@@ -37,11 +50,15 @@ func (pp *pipePool) get() (pipe, error) {
 		pp.spare = pp.spare[:n-1]
 		return p, nil
 	}
+	if pp.made >= maxPipes {
+		return noPipe, errNoPipe
+	}
 	var fds [2]int
 	if err := unix.Pipe2(fds[:], unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
 		return noPipe, err
 	}
 	unix.FcntlInt(uintptr(fds[0]), unix.F_SETPIPE_SZ, pipeSize)
+	pp.made++
 	return pipe{fds[0], fds[1]}, nil
 }
 
@@ -53,6 +70,7 @@ func (pp *pipePool) put(p pipe, empty bool) {
 	}
 	if !empty || len(pp.spare) >= maxSparePipes {
 		p.close()
+		pp.made--
 		return
 	}
 	pp.spare = append(pp.spare, p)
@@ -62,5 +80,6 @@ func (pp *pipePool) closeAll() {
 	for _, p := range pp.spare {
 		p.close()
 	}
+	pp.made -= len(pp.spare)
 	pp.spare = nil
 }

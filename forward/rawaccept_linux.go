@@ -42,7 +42,7 @@ func (f *Forwarder) acceptRaw(ctx context.Context, ln *net.TCPListener, sem sema
 		case err := <-a.errc:
 			return err
 		case <-tick.C:
-			if err := stillOpen(ln); err != nil {
+			if err := stillOpen(ln); err != nil && ctx.Err() == nil {
 				return err
 			}
 		}
@@ -118,7 +118,11 @@ func (f *Forwarder) resolveRaw(ctx context.Context, s *session, cfd int, registe
 	addrs, err := resolve(rctx, f.Target, f.LocalAddr)
 	if err != nil {
 		unix.Close(cfd)
-		f.finish(s, result{reason: ReasonDialError, err: err})
+		r := result{reason: ReasonDialError, err: err}
+		if ctx.Err() != nil && rctx.Err() == context.Canceled {
+			r = result{reason: ReasonShutdown} // cut by the drain, not a lookup failure
+		}
+		f.finish(s, r)
 		return
 	}
 	f.relay.connect(s, cfd, addrs, f.LocalAddr, timeout-time.Since(s.start), f.finish, register)

@@ -19,10 +19,15 @@ type reactor struct {
 	// slotWanted says a loop paused a listener at the connection limit
 	// and waits for a connection to end.
 	slotWanted atomic.Bool
+	epoch      time.Time // the origin of clock
 }
 
+// clock is the relay's time: nanoseconds since the reactor started, read
+// from the monotonic clock.
+func (r *reactor) clock() int64 { return int64(time.Since(r.epoch)) }
+
 func newReactor(idle time.Duration) (*reactor, error) {
-	r := &reactor{}
+	r := &reactor{epoch: time.Now()}
 	for i := 0; i < loopCount(); i++ {
 		l, err := newLoop(r, idle)
 		if err != nil {
@@ -58,7 +63,7 @@ func (r *reactor) start(s *session, c, t *net.TCPConn, done func(*session, resul
 	}
 	l := r.loops[int(r.next.Add(1))%len(r.loops)]
 	p := newPair(s, cfd, tfd, done)
-	p.last = time.Now().UnixNano()
+	p.last = r.clock()
 	abort := func() { l.abortPair(p) }
 	late := !register(abort)
 	if err := l.add(p); err != nil {

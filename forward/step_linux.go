@@ -8,6 +8,9 @@ import (
 
 // step pumps direction i of p and closes p when it is over.
 func (l *loop) step(p *pair, i int) {
+	if p.closed {
+		return
+	}
 	switch err := p.pump(i, &l.pool, l.now); err {
 	case nil:
 	case errBudget:
@@ -54,16 +57,20 @@ func (l *loop) onWake() {
 
 // closePair closes both sockets, frees the pipes and reports the result.
 func (l *loop) closePair(p *pair, r result) {
+	if p.closed {
+		return
+	}
 	p.closed = true
 	p.release(&l.pool)
 	if p.dial != nil {
 		p.dial = nil
 		l.connecting.Add(-1)
 	}
-	for _, fd := range p.fd {
+	for i, fd := range p.fd {
 		if fd >= 0 {
 			delete(l.byFD, fd)
 			unix.Close(int(fd))
+			p.fd[i] = -1
 		}
 	}
 	r.fromClient, r.fromTarget = p.dir[0].n, p.dir[1].n

@@ -1,0 +1,308 @@
+package forward
+
+// Tests written during a review of the relay core: each one fails because
+// of a defect described in the review report. Package forward (not
+// forward_test) because the first one drives a loop's dispatch directly.
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestReviewDispatchAfterClose: an event on the client socket that is both
+// readable and writable, while target-to-client bytes wait in the pipe,
+// and the target has been reset. step(0) reads the client's bytes, fails
+// to write them to the target and closes the pair; dispatch must not then
+// step direction 1 of the closed pair (it panics slicing a nil buffer, or,
+// in buffer mode, closes the pair a second time: two records, two sem
+// releases, two active.Done).
+func TestReviewDispatchAfterClose(t *testing.T) {
+	client, fd0 := reviewSockPair(t)
+	target, fd1 := reviewSockPair(t)
+	client.SetReadBuffer(16 << 10)
+	unix.SetsockoptInt(fd0, unix.SOL_SOCKET, unix.SO_SNDBUF, 16<<10)
+	go func() { // fills the client's buffers and our pipe
+		target.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		target.Write(make([]byte, 4<<20))
+	}()
+	l := &loop{epfd: -1, byFD: map[int32]*pair{}, listeners: map[int32]*watchedListener{}}
+	var done atomic.Int32
+	p := newPair(&session{}, fd0, fd1, func(*session, result) { done.Add(1) })
+	p.tags = [2]int32{1, 2}
+	l.byFD[int32(fd0)], l.byFD[int32(fd1)] = p, p
+	for i := 0; i < 200 && p.dir[1].pending == 0 && !p.closed; i++ {
+		l.now = time.Now().UnixNano()
+		l.step(p, 1)
+		time.Sleep(5 * time.Millisecond)
+	}
+	if p.dir[1].pending == 0 || p.closed {
+		t.Fatalf("no target bytes waiting for the client (closed %v)", p.closed)
+	}
+	target.SetLinger(0)
+	target.Close() // a reset for fd1
+	waitPollErr(t, fd1)
+	client.Write([]byte("x"))
+	client.Read(make([]byte, 64<<10)) // room again: fd0 writable
+	time.Sleep(20 * time.Millisecond)
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT, Fd: int32(fd0), Pad: 1}
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Errorf("dispatch panicked on a pair its first step closed: %v", r)
+			}
+		}()
+		l.dispatch(p, ev)
+	}()
+	if !p.closed || done.Load() != 1 {
+		t.Errorf("pair closed %v, done called %d times; want closed once", p.closed, done.Load())
+	}
+}
+
+// reviewSockPair is a loopback TCP connection: the peer's conn, and a
+// non-blocking duplicate of our end's descriptor (our conn is closed).
+func reviewSockPair(t *testing.T) (*net.TCPConn, int) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	peer, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { peer.Close() })
+	ours, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ours.Close()
+	fd, err := dupFD(ours.(*net.TCPConn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer.SetDeadline(time.Now().Add(5 * time.Second))
+	return peer.(*net.TCPConn), fd
+}
+
+// waitPollErr waits up to 2 s for fd to show POLLERR (without reading
+// SO_ERROR, which would clear it).
+func waitPollErr(t *testing.T, fd int) {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		if n, _ := unix.Poll(pfd, 10); n > 0 && pfd[0].Revents&unix.POLLERR != 0 {
+			return
+		}
+	}
+	t.Fatal("no reset seen on the target socket")
+}
+
+// TestReviewMixedListenersSlot: Serve with a plain TCP listener and a
+// wrapped one sharing MaxConns 1. The wrapped listener's acceptLoop takes
+// the only slot before Accept and holds it while waiting, so a client of
+// the TCP listener is never served although no connection is open.
+func TestReviewMixedListenersSlot(t *testing.T) {
+	target := reviewEcho(t)
+	raw := reviewListen(t)
+	wrapped := reviewWrap{reviewListen(t)}
+	f := &Forwarder{Target: target, MaxConns: 1}
+	reviewServe(t, f, raw, wrapped)
+	time.Sleep(200 * time.Millisecond) // both listeners are waiting
+	if err := reviewRoundTrip(raw.Addr().String(), 2*time.Second); err != nil {
+		t.Errorf("client of the TCP listener, no connection open, MaxConns 1: %v", err)
+	}
+}
+
+// TestReviewWrappedListenersSlot: two wrapped listeners and MaxConns 1.
+// Each acceptLoop takes a slot before Accept, so the slot is always held
+// by one of them waiting in Accept; a client of the other one waits
+// although no connection is open. Two clients in turn on the first
+// listener: one of them hits it whichever goroutine won the slot first.
+func TestReviewWrappedListenersSlot(t *testing.T) {
+	target := reviewEcho(t)
+	ln1, ln2 := reviewWrap{reviewListen(t)}, reviewWrap{reviewListen(t)}
+	f := &Forwarder{Target: target, MaxConns: 1}
+	logs := reviewServe(t, f, ln1, ln2)
+	time.Sleep(200 * time.Millisecond)
+	for i := 1; i <= 2; i++ {
+		if err := reviewRoundTrip(ln1.Addr().String(), 2*time.Second); err != nil {
+			t.Fatalf("client %d of the first listener, no connection open, MaxConns 1: %v", i, err)
+		}
+		logs.wait(t, i, 2*time.Second)
+	}
+}
+
+// TestReviewCopierIdleWriteBlocked: user-space copier, IdleTimeout set.
+// The target half-closes at once and never reads; the client sends until
+// everything is full. No byte moves any more, so the idle timeout must
+// close the connection; but the only goroutine left is blocked in Write,
+// which has no deadline, and the connection stays open forever.
+func TestReviewCopierIdleWriteBlocked(t *testing.T) {
+	hold := make(chan struct{})
+	t.Cleanup(func() { close(hold) })
+	tln := reviewListen(t)
+	go func() {
+		c, err := tln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.(*net.TCPConn).SetReadBuffer(16 << 10)
+		c.(*net.TCPConn).CloseWrite()
+		<-hold
+	}()
+	ln := reviewWrap{reviewListen(t)}
+	logs := reviewServe(t, &Forwarder{Target: tln.Addr().String(), IdleTimeout: 300 * time.Millisecond}, ln)
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	go func() {
+		c.SetWriteDeadline(time.Now().Add(6 * time.Second))
+		c.Write(make([]byte, 64<<20))
+	}()
+	rec := logs.wait(t, 1, 4*time.Second)
+	if rec[0] != ReasonIdle {
+		t.Errorf("reason %q, want %q", rec[0], ReasonIdle)
+	}
+}
+
+// reviewWrap hides *net.TCPListener and *net.TCPConn from the forwarder.
+type reviewWrap struct{ net.Listener }
+
+type reviewConn struct{ net.Conn }
+
+func (c reviewConn) CloseWrite() error { return c.Conn.(*net.TCPConn).CloseWrite() }
+
+func (l reviewWrap) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return reviewConn{c}, nil
+}
+
+func reviewListen(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}
+
+// reviewEcho is a target that echoes until EOF.
+func reviewEcho(t *testing.T) string {
+	ln := reviewListen(t)
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				io.Copy(c, c)
+				c.Close()
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+func reviewRoundTrip(addr string, within time.Duration) error {
+	c, err := net.DialTimeout("tcp", addr, within)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(within))
+	if _, err := c.Write([]byte("ping")); err != nil {
+		return err
+	}
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(c, buf); err != nil {
+		return err
+	}
+	if string(buf) != "ping" {
+		return errors.New("echo garbled: " + string(buf))
+	}
+	return nil
+}
+
+// reviewLog keeps the reason of every connection record.
+type reviewLog struct {
+	mu      sync.Mutex
+	reasons []string
+}
+
+func (h *reviewLog) Enabled(context.Context, slog.Level) bool { return true }
+func (h *reviewLog) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *reviewLog) WithGroup(string) slog.Handler            { return h }
+func (h *reviewLog) Handle(_ context.Context, r slog.Record) error {
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "reason" {
+			h.mu.Lock()
+			h.reasons = append(h.reasons, a.Value.String())
+			h.mu.Unlock()
+		}
+		return true
+	})
+	return nil
+}
+
+// wait returns the reasons once there are n records, failing after within.
+func (h *reviewLog) wait(t *testing.T, n int, within time.Duration) []string {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		h.mu.Lock()
+		got := append([]string(nil), h.reasons...)
+		h.mu.Unlock()
+		if len(got) >= n {
+			return got
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("fewer than %d connection records after %v", n, within)
+	return nil
+}
+
+// reviewServe runs f.Serve on lns until the test ends, with an immediate
+// drain, and insists that it returns.
+func reviewServe(t *testing.T, f *Forwarder, lns ...net.Listener) *reviewLog {
+	t.Helper()
+	logs := &reviewLog{}
+	f.Log = slog.New(logs)
+	f.DrainTimeout = -1
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { f.Serve(ctx, lns...); close(done) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Errorf("Serve still running 10 s after its context ended")
+		}
+	})
+	return logs
+}
