@@ -34,7 +34,7 @@ type options struct {
 }
 
 // measurements are the names -only takes, in the order they run.
-var measurements = []string{"bulk1", "bulk4", "rate", "rtt", "idle"}
+var measurements = []string{"bulk1", "bulk4", "rate", "rtt", "rtt1cpu", "idle"}
 
 func (o options) selected(key string) bool { return o.only == nil || o.only[key] }
 

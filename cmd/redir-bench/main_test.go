@@ -92,3 +92,23 @@ func TestBestOther(t *testing.T) {
 		t.Errorf("no other figure: column %d, want 0", c)
 	}
 }
+
+// TestSpreadNote checks that rounds far apart are reported, and close
+// ones are not.
+func TestSpreadNote(t *testing.T) {
+	r := &row{name: "64-byte round trip p50", unit: "µs", lower: true, goal: &goal{atMost: true, limit: 1.7, ratio: true},
+		vals: []float64{math.NaN(), math.NaN()}, worst: []float64{math.NaN(), math.NaN()}}
+	for _, v := range [][2]float64{{20, 50}, {80, 55}} {
+		r.keep(0, v[0])
+		r.keep(1, v[1])
+	}
+	if r.vals[0] != 20 || r.worst[0] != 80 || r.vals[1] != 50 || r.worst[1] != 55 {
+		t.Fatalf("best %v, worst %v", r.vals, r.worst)
+	}
+	s := &suite{fws: []forwarder{{name: "redir"}}}
+	s.noteSpread(&group{rows: []*row{r}})
+	want := "64-byte round trip p50, direct: its rounds ranged from 20.0 µs to 80.0 µs; the table shows the best"
+	if !slices.Equal(s.notes, []string{want}) {
+		t.Errorf("notes %q, want [%q]", s.notes, want)
+	}
+}

@@ -21,13 +21,17 @@ type row struct {
 	lower bool      // lower is better; it decides which round is kept
 	goal  *goal     // nil: no target
 	vals  []float64 // [0] direct, [1+i] forwarder i; NaN: not measured
+	worst []float64 // the worst round of each column
 }
 
-// keep stores v in column col unless an earlier round did better.
+// keep stores v in column col unless an earlier round did better, and
+// notes the worst round.
 func (r *row) keep(col int, v float64) {
-	old := r.vals[col]
-	if math.IsNaN(old) || (r.lower && v < old) || (!r.lower && v > old) {
+	if old := r.vals[col]; math.IsNaN(old) || (r.lower && v < old) || (!r.lower && v > old) {
 		r.vals[col] = v
+	}
+	if old := r.worst[col]; math.IsNaN(old) || (r.lower && v > old) || (!r.lower && v < old) {
+		r.worst[col] = v
 	}
 }
 
