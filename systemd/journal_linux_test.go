@@ -217,3 +217,22 @@ func TestJournalHandlerConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// lazy is a LogValuer, which the handler must resolve.
+type lazy string
+
+func (l lazy) LogValue() slog.Value { return slog.StringValue("resolved " + string(l)) }
+
+func TestJournalHandlerGroups(t *testing.T) {
+	s := newSink(t)
+	log := slog.New(s.handler(t, slog.LevelInfo, 0))
+	log.With("before", 1).WithGroup("outer").With("mid", 2).WithGroup("inner").Info("m",
+		"leaf", lazy("x"), slog.Attr{}, slog.Group("empty"), slog.Group("", slog.Group("g", "k", "v")))
+	entry, _ := s.next(t)
+	checkFields(t, entry, map[string]string{
+		"BEFORE": "1", "OUTER_MID": "2", "OUTER_INNER_LEAF": "resolved x", "OUTER_INNER_G_K": "v",
+	})
+	if len(entry) != 8 {
+		t.Errorf("entry has %d fields, want 8: %q", len(entry), entry)
+	}
+}
