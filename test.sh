@@ -6,9 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")"
 export PATH="$PATH:/usr/local/go/bin"
 
-# Tools the tests call: ss (iproute2), prlimit (util-linux), strace;
-# mandoc lints the man page.
-need=(iproute2 util-linux strace mandoc)
+# Tools the tests call: ss (iproute2), prlimit and unshare (util-linux),
+# strace; systemd-socket-activate (systemd), inetd (openbsd-inetd) and tcpd
+# run redir as its front-ends do; mandoc lints the man page.
+need=(iproute2 util-linux strace mandoc systemd openbsd-inetd tcpd)
 missing=()
 for p in "${need[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

@@ -16,17 +16,10 @@ func (c *cliArgs) addresses(cfg *config) error {
 		cfg.Foreground = true
 		return c.v2Addresses(cfg)
 	}
-	var err error
-	if c.Inetd {
-		if !c.Arg1.set {
-			return errors.New("missing argument: with -i, want [DST]:PORT")
-		}
-		if c.Arg2.set {
-			return fmt.Errorf("too many arguments: with -i, want only [DST]:PORT, not %q too", c.Arg2.val)
-		}
-		cfg.Target, err = targetAddr(c.Arg1.val)
-		return err
+	if c.Inetd || c.activated {
+		return c.inheritedTarget(cfg)
 	}
+	var err error
 	if !c.Arg1.set {
 		return errors.New("missing arguments: want [SRC]:PORT [DST]:PORT")
 	}
@@ -43,21 +36,22 @@ func (c *cliArgs) addresses(cfg *config) error {
 }
 
 // v2Addresses handles the redir 2.x form: --lport and --cport, each with an
-// optional address. In -i mode the listening side is stdin, so only the
-// --caddr and --cport pair applies.
+// optional address. In -i mode and under socket activation the listening
+// side is inherited, so only the --caddr and --cport pair applies.
 func (c *cliArgs) v2Addresses(cfg *config) error {
 	if c.Arg1.set {
 		return fmt.Errorf("argument %q: use either --lport/--cport or [SRC]:PORT [DST]:PORT, not both", c.Arg1.val)
 	}
+	inherited := c.Inetd || c.activated
 	switch {
-	case c.Inetd && (c.Laddr.set || c.Lport.set):
-		return errors.New("--laddr and --lport do not apply with -i: the client comes on stdin")
-	case !c.Inetd && !c.Lport.set:
+	case inherited && (c.Laddr.set || c.Lport.set):
+		return fmt.Errorf("--laddr and --lport do not apply %s", c.srcComesFrom())
+	case !inherited && !c.Lport.set:
 		return errors.New("missing --lport: --lport and --cport go together")
 	case !c.Cport.set:
 		return errors.New("missing --cport: --lport and --cport go together")
 	}
-	if !c.Inetd {
+	if !inherited {
 		listen, err := v2Addr(c.Laddr, c.Lport, "--laddr", "--lport", "")
 		if err != nil {
 			return err

@@ -17,7 +17,8 @@ const levelNotice = slog.Level(2)
 // The option parser fills one and returns it; nothing else is set by parsing.
 type config struct {
 	// Listen holds the local addresses to listen on, each "host:port" with
-	// the port numeric; an empty host means every address. Empty in -i mode.
+	// the port numeric; an empty host means every address. Empty in -i mode
+	// and under socket activation.
 	Listen []string
 	// Target is "host:port" with the port numeric; the host is non-empty
 	// (an empty DST host has already become "localhost").
@@ -26,9 +27,13 @@ type config struct {
 	Bind string
 
 	Inetd      bool   // -i
-	Foreground bool   // -n, or implied by the v2 options
+	Foreground bool   // -n, or implied by the v2 options, -i or activation
 	Syslog     bool   // -s
 	Ident      string // -I; "redir" when not given
+
+	// Activated says systemd passed the sockets (LISTEN_FDS for this
+	// process), so Listen is empty. The environment says so, not an option.
+	Activated bool
 
 	LogLevel slog.Level // -l: levelNone, slog.LevelError, levelNotice, slog.LevelInfo, slog.LevelDebug
 
@@ -36,4 +41,5 @@ type config struct {
 	ConnectTimeout time.Duration // --connect-timeout; default 10s
 	DrainTimeout   time.Duration // --drain-timeout; default 5s
 	MaxConns       int           // --max-connections; zero means no limit
+	ExitIdleTime   time.Duration // --exit-idle-time; zero means never
 }

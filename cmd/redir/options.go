@@ -7,9 +7,6 @@ import (
 	"log/slog"
 	"math"
 	"slices"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/alecthomas/kong"
 
@@ -51,6 +48,7 @@ type cliArgs struct {
 	ConnectTimeout optArg `name:"connect-timeout"`
 	DrainTimeout   optArg `name:"drain-timeout"`
 	MaxConnections optArg `name:"max-connections"`
+	ExitIdleTime   optArg `name:"exit-idle-time"`
 
 	// The redir 2.x syntax, always available; it implies -n.
 	Laddr optArg `name:"laddr"`
@@ -62,6 +60,10 @@ type cliArgs struct {
 	// between single positionals (getopt permutes too), not inside a slice.
 	Arg1 optArg `arg:"" optional:"" name:"src"`
 	Arg2 optArg `arg:"" optional:"" name:"dst"`
+
+	// activated is not an option: systemd passed sockets (LISTEN_FDS), so
+	// SRC is not given. parseCommandLine sets it before kong runs.
+	activated bool `kong:"-"`
 }
 
 // optArg is an option value as typed, and whether it was given at all, so
@@ -90,7 +92,14 @@ type exitRequest struct{ code int }
 // their text to stdout and the program should exit 0. err is a one-line usage error naming the
 // bad value; main prints "redir: <err>" to stderr and exits 2.
 func parseArgs(args []string, stdout io.Writer) (cfg config, done bool, err error) {
-	var c cliArgs
+	return parseCommandLine(args, stdout, false)
+}
+
+// parseCommandLine is parseArgs for a process systemd may have passed
+// sockets to: when activated, the sockets are the listening side and the
+// one positional argument is [DST]:PORT, as with -i.
+func parseCommandLine(args []string, stdout io.Writer, activated bool) (cfg config, done bool, err error) {
+	c := cliArgs{activated: activated}
 	if err := c.parse(args, stdout); err != nil {
 		return config{}, false, err
 	}
@@ -141,12 +150,13 @@ func (c *cliArgs) parse(args []string, stdout io.Writer) (err error) {
 func (c *cliArgs) toConfig() (config, error) {
 	cfg := config{
 		Inetd:      c.Inetd,
-		Foreground: c.Foreground,
+		Activated:  c.activated,
+		Foreground: c.Foreground || c.Inetd || c.activated, // nothing to fork for
 		Syslog:     c.Syslog,
 		Ident:      "redir",
 	}
 	steps := []func(*config) error{
-		c.logging, c.timeouts, c.bind, c.addresses, c.laterValues,
+		c.logging, c.timeouts, c.exitIdle, c.bind, c.addresses, c.laterValues,
 	}
 	for _, step := range steps {
 		if err := step(&cfg); err != nil {
@@ -251,7 +261,6 @@ func (c *cliArgs) unsupported() error {
 		set  bool
 		name string
 	}{
-		{c.Inetd, "-i/--inetd"},
 		{c.FTP.set, "-f/--ftp"},
 		{c.Transproxy, "-p/--transproxy"},
 		{c.Connect.set, "-x/--connect"},
@@ -266,35 +275,4 @@ func (c *cliArgs) unsupported() error {
 		}
 	}
 	return nil
-}
-
-// parseSeconds reads a non-negative number of seconds, with an optional
-// decimal fraction ("1.5"); def is the value when the option is absent.
-func parseSeconds(a optArg, name string, def time.Duration) (time.Duration, error) {
-	if !a.set {
-		return def, nil
-	}
-	ok := a.val != "" && a.val != "." && strings.Trim(a.val, "0123456789.") == "" &&
-		strings.Count(a.val, ".") <= 1
-	d, err := time.ParseDuration(a.val + "s")
-	if !ok || err != nil {
-		return 0, fmt.Errorf("invalid %s %q: want a non-negative number of seconds", name, a.val)
-	}
-	return d, nil
-}
-
-// parseInt reads a whole number from lo to hi (hi maxInt: no upper
-// bound); absent means lo.
-func parseInt(a optArg, name string, lo, hi int) (int, error) {
-	if !a.set {
-		return lo, nil
-	}
-	n, err := strconv.Atoi(a.val)
-	if err == nil && n >= lo && n <= hi {
-		return n, nil
-	}
-	if hi == maxInt {
-		return 0, fmt.Errorf("invalid %s %q: want a whole number, at least %d", name, a.val, lo)
-	}
-	return 0, fmt.Errorf("invalid %s %q: want %d-%d", name, a.val, lo, hi)
 }

@@ -278,8 +278,6 @@ func TestParseNotSupported(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-i", ":80"}, "-i/--inetd"},
-		{[]string{"--inetd", "--cport=80"}, "-i/--inetd"},
 		{[]string{"-f", "port", ":80", ":90"}, "-f/--ftp"},
 		{[]string{"--ftp=both", ":80", ":90"}, "-f/--ftp"},
 		{[]string{"-p", ":80", ":90"}, "-p/--transproxy"},
@@ -299,8 +297,8 @@ func TestParseNotSupported(t *testing.T) {
 	}
 }
 
-// TestParseInetdForms checks how -i reads its arguments, below the "not
-// supported yet" refusal, so that it is ready when -i is.
+// TestParseInetdForms checks how -i reads its arguments (inherit_test.go
+// has the rest of -i and socket activation).
 func TestParseInetdForms(t *testing.T) {
 	tests := []struct {
 		args   []string

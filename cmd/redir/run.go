@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redir-project/redir/activation"
 	"github.com/redir-project/redir/forward"
 )
 
@@ -26,6 +26,7 @@ const (
 // argv[0] first. It returns the exit status. Errors the user must see are
 // one line, "redir: ...", on stderr.
 func run(argv []string, stdout, stderr io.Writer) int {
+	stdout, stderr = guardStdio(stdout, stderr)
 	child, err := daemonChildFromEnv(os.Getenv(daemonEnv), os.Getppid())
 	if err != nil {
 		fmt.Fprintf(stderr, "redir: %v\n", err)
@@ -34,7 +35,7 @@ func run(argv []string, stdout, stderr io.Writer) int {
 	if child != nil {
 		return runDaemonChild(argv, child)
 	}
-	cfg, done, err := parseArgs(argv[1:], stdout)
+	cfg, done, err := parseCommandLine(argv[1:], stdout, activation.Activated())
 	if err != nil {
 		fmt.Fprintf(stderr, "redir: %v\n", err)
 		return exitUsage
@@ -50,10 +51,11 @@ func run(argv []string, stdout, stderr io.Writer) int {
 }
 
 // runParent binds the sockets, then serves them in the foreground (-n) or
-// hands them to a background child and returns once it is ready.
+// hands them to a background child and returns once it is ready. Sockets
+// inherited from inetd (-i) or systemd are served in the foreground.
 func runParent(argv []string, cfg config, stderr io.Writer) error {
-	if cfg.Inetd || len(cfg.Listen) == 0 {
-		return errors.New("-i: not supported yet")
+	if cfg.Inetd || cfg.Activated {
+		return runInherited(cfg, stderr)
 	}
 	local, err := bindAddr(cfg.Bind)
 	if err != nil {
@@ -76,16 +78,16 @@ func runParent(argv []string, cfg config, stderr io.Writer) error {
 }
 
 // serve relays connections from lns to cfg.Target until SIGTERM or SIGINT,
-// then drains. ready is called once the signal handlers are in place and the
-// startup records are written. serve owns lns.
+// then drains; on inherited sockets it may also end by itself (exitRule).
+// ready is called once the signal handlers are in place and the startup
+// records are written. serve owns lns.
 func serve(cfg config, local *net.TCPAddr, lns []net.Listener, log *slog.Logger, ready func()) error {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	quit := make(chan struct{})
 	watched := watchSignals(quit, stop, log)
 	for _, ln := range lns {
-		log.Log(ctx, levelNotice, fmt.Sprintf("listening on %s, forwarding to %s", ln.Addr(), cfg.Target),
-			"local", ln.Addr().String(), "target", cfg.Target)
+		announce(log, ln, cfg.Target)
 	}
 	ready()
 	f := &forward.Forwarder{
@@ -97,9 +99,11 @@ func serve(cfg config, local *net.TCPAddr, lns []net.Listener, log *slog.Logger,
 		MaxConns:     cfg.MaxConns,
 		Log:          log,
 	}
+	exited := watchExit(quit, stop, f, exitRuleFor(cfg, lns), log)
 	err := f.Serve(ctx, lns...)
 	close(quit)
 	<-watched
+	<-exited
 	st := f.Stats()
 	if err != nil {
 		log.Error("stopped: "+err.Error(), "error", err.Error())
@@ -108,6 +112,18 @@ func serve(cfg config, local *net.TCPAddr, lns []net.Listener, log *slog.Logger,
 	log.Log(context.Background(), levelNotice, "stopped",
 		"connections", st.Total, "bytes_from_client", st.FromClient, "bytes_from_target", st.FromTarget)
 	return nil
+}
+
+// announce writes the startup record for one listener.
+func announce(log *slog.Logger, ln net.Listener, target string) {
+	ctx, local := context.Background(), ln.Addr().String()
+	if c, ok := ln.(*activation.ConnListener); ok {
+		log.Log(ctx, levelNotice, fmt.Sprintf("relaying a connection from %s on %s to %s", c.RemoteAddr(), local, target),
+			"client", c.RemoteAddr().String(), "local", local, "target", target)
+		return
+	}
+	log.Log(ctx, levelNotice, fmt.Sprintf("listening on %s, forwarding to %s", local, target),
+		"local", local, "target", target)
 }
 
 // drainTimeout maps --drain-timeout to forward's convention, where zero

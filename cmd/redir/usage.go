@@ -10,6 +10,7 @@ const usageText = `Usage: redir [-hinpsv] [-b IP] [-f TYPE] [-I NAME] [-l LEVEL]
              [-x STR] [-m BPS] [-o FLAG] [-w MSEC] [-z BYTES]
              [SRC]:PORT [DST]:PORT
        redir -i [OPTIONS] [DST]:PORT
+       redir [OPTIONS] [DST]:PORT          (under systemd socket activation)
        redir [OPTIONS] --lport=PORT [--laddr=ADDR] --cport=PORT [--caddr=ADDR]
 
   -b, --bind=IP            Connect to DST from this local address, for hosts
@@ -19,6 +20,8 @@ const usageText = `Usage: redir [-hinpsv] [-b IP] [-f TYPE] [-I NAME] [-l LEVEL]
   -h, --help               Show this help text
   -i, --inetd              Run from inetd, SRC:PORT comes from stdin
                            Usage: redir [OPTIONS] [DST]:PORT
+                           Logs go to syslog, or nowhere: never to stdout
+                           or stderr, which may be the client's socket
   -I, --ident=NAME         Identity, tag syslog messages with NAME
   -l, --loglevel=LEVEL     Set log level: none, err, notice*, info, debug
   -n, --foreground         Run in foreground, log to stderr (unless -s)
@@ -40,6 +43,9 @@ Connections:
                              finish for up to SEC seconds (5)
       --max-connections=N    Serve at most N connections at once; more
                              clients wait to be accepted (0: no limit)
+      --exit-idle-time=SEC   With -i or socket activation: exit 0 after SEC
+                             seconds with no connection open (the socket
+                             stays with inetd or systemd)
 
 Old syntax (redir 2.x), implies -n:
       --lport=PORT         Local port to listen on
@@ -53,6 +59,11 @@ brackets ([::1]:80) or a host name; PORT is a number or a service name from
 means this host.  SEC may have a fraction (1.5).  The spellings --bind_addr,
 --max_bandwidth, --random_wait, --wait_in_out and --name (for -I) work too.
 
-Not supported yet, refused with an error: -f, -i, -p, -x, -m, -o, -w, -z.
+Under systemd socket activation (LISTEN_FDS) the sockets systemd passes are
+SRC, listening (Accept=no) or one connection each (Accept=yes), and redir
+stays in the foreground.  A connection passed already accepted (Accept=yes,
+inetd nowait) is relayed, then redir exits.
+
+Not supported yet, refused with an error: -f, -p, -x, -m, -o, -w, -z.
 Exit status: 0 ok, 1 runtime error (e.g. port in use), 2 usage error.
 `
