@@ -105,8 +105,10 @@ func TestSpreadNote(t *testing.T) {
 	if r.vals[0] != 20 || r.worst[0] != 80 || r.vals[1] != 50 || r.worst[1] != 55 {
 		t.Fatalf("best %v, worst %v", r.vals, r.worst)
 	}
+	unmeasured := &row{name: "memory per idle connection", unit: "KiB", goal: &goal{atMost: true, limit: 4},
+		vals: []float64{math.NaN(), 1}, worst: []float64{math.NaN(), 1}}
 	s := &suite{fws: []forwarder{{name: "redir"}}}
-	s.noteSpread(&group{rows: []*row{r}})
+	s.noteSpread(&group{rows: []*row{r, unmeasured}})
 	want := "64-byte round trip p50, direct: its rounds ranged from 20.0 µs to 80.0 µs; the table shows the best"
 	if !slices.Equal(s.notes, []string{want}) {
 		t.Errorf("notes %q, want [%q]", s.notes, want)

@@ -203,7 +203,7 @@ func (s *suite) noteSpread(g *group) {
 	for _, r := range g.rows {
 		for col, best := range r.vals {
 			lo, hi := min(best, r.worst[col]), max(best, r.worst[col])
-			if hi/lo <= spread || r.goal == nil || r.unit == "" {
+			if math.IsNaN(lo) || hi/lo <= spread || r.goal == nil || r.unit == "" {
 				continue
 			}
 			who := "direct"
