@@ -25,8 +25,9 @@ type superServer struct {
 	syslog *lockedBuffer
 }
 
-// startSuperServer writes the hosts files, then runs argv (in which
-// "DIR" stands for the test's directory) in the namespace.
+// startSuperServer writes files (the hosts files and a config) into the
+// test's directory, then runs argv in the namespace; in both, "DIR"
+// stands for that directory.
 func startSuperServer(t *testing.T, files map[string]string, argv ...string) *superServer {
 	t.Helper()
 	requireRoot(t)
@@ -37,6 +38,7 @@ func startSuperServer(t *testing.T, files map[string]string, argv ...string) *su
 		}
 	}
 	for name, text := range files {
+		text = strings.ReplaceAll(text, "DIR", s.dir)
 		if err := os.WriteFile(filepath.Join(s.dir, name), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
