@@ -37,8 +37,8 @@ func TestActivationListening(t *testing.T) {
 	tw.check(t, v4, nil, randomBytes(mib, 2))
 	tw.check(t, v6, nil, randomBytes(mib, 3))
 	for _, s := range []string{
-		"inherited socket fd=3 name=a local=" + v4 + " connected=false",
-		"inherited socket fd=4 name=b local=" + v6 + " connected=false",
+		"inherited socket fd=3 local=" + v4 + " connected=false name=a",
+		"inherited socket fd=4 local=" + v6 + " connected=false name=b",
 		"listening on " + v4, "listening on " + v6,
 	} {
 		p.waitLog(t, s)

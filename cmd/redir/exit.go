@@ -69,8 +69,8 @@ func watchExit(quit <-chan struct{}, stop context.CancelFunc, f *forward.Forward
 				if st.Open > 0 || st.Total != seen {
 					busy, seen = now, st.Total
 				}
-				if why := rule.done(st, now.Sub(busy)); why != "" {
-					log.Log(context.Background(), levelNotice, why+", exiting")
+				if why, level := rule.done(st, now.Sub(busy)); why != "" {
+					log.Log(context.Background(), level, why+", exiting")
 					stop()
 					return
 				}
@@ -80,15 +80,17 @@ func watchExit(quit <-chan struct{}, stop context.CancelFunc, f *forward.Forward
 	return done
 }
 
-// done says why the work is done, or "" while it is not.
-func (r exitRule) done(st forward.StatsSnapshot, idle time.Duration) string {
+// done says why the work is done, or "" while it is not, and at what
+// level to say it: a connection's end is routine (one process per
+// connection), an idle exit is worth a notice.
+func (r exitRule) done(st forward.StatsSnapshot, idle time.Duration) (string, slog.Level) {
 	switch {
 	case st.Open > 0:
-		return ""
+		return "", 0
 	case r.conns > 0 && st.Total >= r.conns:
-		return "connection done"
+		return "connection done", slog.LevelInfo
 	case r.idle > 0 && idle >= r.idle:
-		return fmt.Sprintf("no connection for %v", r.idle)
+		return fmt.Sprintf("no connection for %v", r.idle), levelNotice
 	}
-	return ""
+	return "", 0
 }

@@ -71,8 +71,11 @@ func inheritedListeners(cfg config, log *slog.Logger) ([]net.Listener, error) {
 	}
 	lns := make([]net.Listener, len(socks))
 	for i, s := range socks {
-		log.Debug("inherited socket", "fd", s.FD, "name", s.Name, "local", s.Listener.Addr().String(),
-			"connected", s.Connected)
+		attrs := []any{"fd", s.FD, "local", s.Listener.Addr().String(), "connected", s.Connected}
+		if s.Name != "" {
+			attrs = append(attrs, "name", s.Name)
+		}
+		log.Debug("inherited socket", attrs...)
 		lns[i] = s.Listener
 	}
 	return lns, nil

@@ -172,3 +172,19 @@ func TestInetdWait(t *testing.T) {
 	s.waitSyslog(t, "listening on "+addr, 2)
 	s.waitSyslog(t, "no connection for 500ms, exiting", 2)
 }
+
+// TestInetdUsageError: a bad command line under inetd, where stderr is
+// the client's socket, sends the client nothing; the error goes to syslog.
+func TestInetdUsageError(t *testing.T) {
+	addr := net.JoinHostPort("127.0.0.1", portFree(t, "127.0.0.1"))
+	conf := fmt.Sprintf("%s stream tcp nowait root %s redir -i -l debug\n", addr, redirBin)
+	s := startSuperServer(t, map[string]string{"inetd.conf": conf}, "/usr/sbin/inetd", "-i", "DIR/inetd.conf")
+	waitListening(t, addr)
+	c := dialRetry(t, addr)
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	got, err := io.ReadAll(c)
+	if len(got) > 0 || err != nil {
+		t.Errorf("client read %q, %v; want nothing, then EOF", got, err)
+	}
+	s.waitSyslog(t, "missing argument: want [DST]:PORT with -i", 1)
+}
