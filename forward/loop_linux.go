@@ -153,10 +153,12 @@ func (l *loop) run() {
 			return
 		}
 		l.now = l.r.clock()
-		nextSweep = l.maybeSweep(nextSweep)
+		// Serve the batch before sweeping: bytes that arrived just before
+		// a late wake-up are activity, not idleness.
 		if !l.serve(l.events[:max(n, 0)]) {
 			return
 		}
+		nextSweep = l.maybeSweep(nextSweep)
 	}
 }
 
