@@ -193,7 +193,7 @@ func setupDaemonChild(args []string) (config, *net.TCPAddr, *slog.Logger, func()
 	if err != nil {
 		return cfg, nil, nil, nil, err
 	}
-	log, closeLog, err := newLogger(cfg, logDest{background: true, dialSyslog: dialSyslog})
+	log, closeLog, err := newLogger(cfg, osLogDest(nil))
 	return cfg, local, log, closeLog, err
 }
 

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/redir-project/redir/systemd"
 )
 
 var subreaper struct {
@@ -178,17 +180,20 @@ func TestBackgroundBusyPort(t *testing.T) {
 	}
 }
 
-// TestBackgroundSyslog: in the background records go to syslog. Without
-// a syslog daemon the command must fail and say so rather than run with
-// every record lost; with one it must serve.
+// TestBackgroundSyslog: in the background records go to journald or
+// syslog. Without either the command must fail and say so rather than run
+// with every record lost; with one it must serve.
 func TestBackgroundSyslog(t *testing.T) {
 	backend := startBackend(t, "127.0.0.1:0", echo)
 	addr := freeAddr(t, "127.0.0.1")
 	code, stderr := runBackground(t, addr, backend)
-	if w, err := dialSyslog("redir-test"); err == nil {
+	w, err := dialSyslog("redir-test")
+	if err == nil {
 		w.Close()
+	}
+	if err == nil || systemd.JournalAvailable() {
 		if code != 0 {
-			t.Fatalf("syslog is reachable, yet exit status %d: %s", code, stderr)
+			t.Fatalf("journald or syslog is reachable, yet exit status %d: %s", code, stderr)
 		}
 		roundTrip(t, dialRetry(t, addr), "logged to syslog")
 		return

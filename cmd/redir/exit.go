@@ -49,7 +49,7 @@ func (r exitRule) pollEvery() time.Duration {
 // done. It watches until then or until quit is closed; the returned
 // channel is closed when it has stopped. Forward knows nothing of this:
 // its Stats are all it needs.
-func watchExit(quit <-chan struct{}, stop context.CancelFunc, f *forward.Forwarder, rule exitRule, log *slog.Logger) <-chan struct{} {
+func watchExit(quit <-chan struct{}, stop func(), f *forward.Forwarder, rule exitRule, log *slog.Logger) <-chan struct{} {
 	done := make(chan struct{})
 	if rule == (exitRule{}) {
 		close(done)

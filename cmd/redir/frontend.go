@@ -17,9 +17,9 @@ import (
 
 // runInherited serves the sockets inetd or systemd passed, in the
 // foreground. With -i, fds 0, 1 and 2 may all be the client's connection:
-// records go to syslog, or nowhere, never to stderr.
+// records go to journald or syslog, or nowhere, never to stderr.
 func runInherited(cfg config, stderr io.Writer) error {
-	dest := logDest{stderr: stderr, dialSyslog: dialSyslog}
+	dest := osLogDest(stderr) // before inheritedListeners repoints fd 2
 	if cfg.Inetd {
 		cfg.Syslog = true
 		dest.stderr = io.Discard // where newLogger falls back without syslog

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 	"unicode"
+
+	"github.com/redir-project/redir/systemd"
 )
 
 // syslogWriter is the part of *syslog.Writer the syslog handler uses.
@@ -28,6 +30,23 @@ type logDest struct {
 	stderr     io.Writer // the foreground destination; nil in the background
 	background bool
 	dialSyslog func(ident string) (syslogWriter, error)
+	// journal is journald's socket, "" when there is none.
+	journal string
+	// journalStream says stderr is connected to the journal (systemd's
+	// StandardError=journal, JOURNAL_STREAM).
+	journalStream bool
+}
+
+// osLogDest is where records may go from this process: stderr (nil in the
+// background), syslog, journald when its socket exists. It looks at fd 2
+// for the journal stream, so it must be called before -i points fd 2 at
+// /dev/null (activation.Stdin).
+func osLogDest(stderr io.Writer) logDest {
+	d := logDest{stderr: stderr, background: stderr == nil, dialSyslog: dialSyslog, journalStream: systemd.JournalStream()}
+	if systemd.JournalAvailable() {
+		d.journal = systemd.JournalSocket
+	}
+	return d
 }
 
 // dialSyslog connects to the local syslog daemon, facility daemon, tagging
@@ -38,7 +57,10 @@ func dialSyslog(ident string) (syslogWriter, error) {
 
 // newLogger returns the logger cfg asks for and a function closing its
 // destination. -l none discards everything and opens nothing. Records go to
-// syslog with -s and in the background (as in redir 3.3), else to stderr.
+// journald, with one field per attribute, when stderr is connected to the
+// journal (even with -n: that is where stderr goes anyway) and where they
+// would go to syslog when journald runs. They go to syslog with -s and in
+// the background (as in redir 3.3), else to stderr.
 //
 // Without a syslog daemon (no /dev/log, as in many containers): in the
 // foreground, records go to stderr after a warning saying so, since stderr
@@ -49,7 +71,15 @@ func newLogger(cfg config, dest logDest) (*slog.Logger, func(), error) {
 	if cfg.LogLevel >= levelNone {
 		return slog.New(slog.DiscardHandler), func() {}, nil
 	}
-	if !cfg.Syslog && !dest.background {
+	toSyslog := cfg.Syslog || dest.background
+	if dest.journal != "" && (toSyslog || dest.journalStream) {
+		h, err := systemd.NewJournalHandler(systemd.JournalOptions{Identifier: cfg.Ident, Level: cfg.LogLevel, Socket: dest.journal})
+		if err != nil {
+			return nil, nil, err
+		}
+		return slog.New(h), func() { h.Close() }, nil
+	}
+	if !toSyslog {
 		return slog.New(newLineHandler(cfg.LogLevel, newStderrSink(dest.stderr, cfg.Ident))), func() {}, nil
 	}
 	w, err := dest.dialSyslog(cfg.Ident)

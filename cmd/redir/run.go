@@ -68,7 +68,7 @@ func runParent(argv []string, cfg config, stderr io.Writer) error {
 	if !cfg.Foreground {
 		return startDaemon(argv, lns)
 	}
-	log, closeLog, err := newLogger(cfg, logDest{stderr: stderr, dialSyslog: dialSyslog})
+	log, closeLog, err := newLogger(cfg, osLogDest(stderr))
 	if err != nil {
 		closeAll(lns)
 		return err
@@ -80,27 +80,24 @@ func runParent(argv []string, cfg config, stderr io.Writer) error {
 // serve relays connections from lns to cfg.Target until SIGTERM or SIGINT,
 // then drains; on inherited sockets it may also end by itself (exitRule).
 // ready is called once the signal handlers are in place and the startup
-// records are written. serve owns lns.
+// records are written; systemd hears READY=1 right after. serve owns lns.
 func serve(cfg config, local *net.TCPAddr, lns []net.Listener, log *slog.Logger, ready func()) error {
+	n := newNotifier(log)
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
+	shutdown := stopper(n, stop)
 	quit := make(chan struct{})
-	watched := watchSignals(quit, stop, log)
+	watched := watchSignals(quit, shutdown, log)
 	for _, ln := range lns {
 		announce(log, ln, cfg.Target)
 	}
+	f := newForwarder(cfg, local, log)
 	ready()
-	f := &forward.Forwarder{
-		Target:       cfg.Target,
-		LocalAddr:    local,
-		DialTimeout:  cfg.ConnectTimeout,
-		IdleTimeout:  cfg.IdleTimeout,
-		DrainTimeout: drainTimeout(cfg),
-		MaxConns:     cfg.MaxConns,
-		Log:          log,
-	}
-	exited := watchExit(quit, stop, f, exitRuleFor(cfg, lns), log)
+	notifyReady(n, log)
+	informed := keepInformed(n, f)
+	exited := watchExit(quit, shutdown, f, exitRuleFor(cfg, lns), log)
 	err := f.Serve(ctx, lns...)
+	informed()
 	close(quit)
 	<-watched
 	<-exited
@@ -112,6 +109,18 @@ func serve(cfg config, local *net.TCPAddr, lns []net.Listener, log *slog.Logger,
 	log.Log(context.Background(), levelNotice, "stopped",
 		"connections", st.Total, "bytes_from_client", st.FromClient, "bytes_from_target", st.FromTarget)
 	return nil
+}
+
+func newForwarder(cfg config, local *net.TCPAddr, log *slog.Logger) *forward.Forwarder {
+	return &forward.Forwarder{
+		Target:       cfg.Target,
+		LocalAddr:    local,
+		DialTimeout:  cfg.ConnectTimeout,
+		IdleTimeout:  cfg.IdleTimeout,
+		DrainTimeout: drainTimeout(cfg),
+		MaxConns:     cfg.MaxConns,
+		Log:          log,
+	}
 }
 
 // announce writes the startup record for one listener.
@@ -139,7 +148,7 @@ func drainTimeout(cfg config) time.Duration {
 // and SIGHUP (redir has nothing to reload), are logged and ignored, so a
 // shutdown always drains for up to --drain-timeout and exits 0. It watches
 // until quit is closed; the returned channel is closed when it has stopped.
-func watchSignals(quit <-chan struct{}, stop context.CancelFunc, log *slog.Logger) <-chan struct{} {
+func watchSignals(quit <-chan struct{}, stop func(), log *slog.Logger) <-chan struct{} {
 	ch := make(chan os.Signal, 4)
 	signal.Notify(ch, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	done := make(chan struct{})
@@ -160,7 +169,7 @@ func watchSignals(quit <-chan struct{}, stop context.CancelFunc, log *slog.Logge
 }
 
 // onSignal acts on one signal and says whether a shutdown is under way.
-func onSignal(s os.Signal, stopping bool, stop context.CancelFunc, log *slog.Logger) bool {
+func onSignal(s os.Signal, stopping bool, stop func(), log *slog.Logger) bool {
 	ctx := context.Background()
 	name := signalName(s)
 	switch {

@@ -1,0 +1,253 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// redir's records in a real systemd-journald, started in a private mount
+// namespace (its sockets on a tmpfs /run there, its files in the test's
+// directory); redir runs in that namespace with nsenter, read back with
+// journalctl -D.
+
+const journaldPath = "/lib/systemd/systemd-journald"
+
+// journaldScript mounts a tmpfs on /run (and on /var/log/journal, so that
+// nothing is stored there), binds the test's directory onto
+// /run/log/journal, where journald keeps its files then, and runs it.
+const journaldScript = `set -e
+mount -t tmpfs tmpfs /run
+if [ -d /var/log/journal ]; then mount -t tmpfs tmpfs /var/log/journal; fi
+mkdir -p /run/log/journal
+mount --bind "$1" /run/log/journal
+exec ` + journaldPath
+
+// journald is a running journald and the directory it stores into.
+type journald struct {
+	pid int
+	dir string
+}
+
+func startJournald(t *testing.T) *journald {
+	t.Helper()
+	requireRoot(t)
+	for _, tool := range []string{journaldPath, "journalctl", "unshare", "nsenter", "mount"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%v: install Debian's systemd and util-linux packages", err)
+		}
+	}
+	j := &journald{dir: t.TempDir()}
+	p := startProc(t, "unshare", "-m", "--propagation", "private", "sh", "-c", journaldScript, "sh", j.dir)
+	j.pid = p.cmd.Process.Pid
+	sock := fmt.Sprintf("/proc/%d/root/run/systemd/journal/socket", j.pid)
+	for range 250 {
+		if fi, err := os.Stat(sock); err == nil && fi.Mode().Type() == os.ModeSocket {
+			return j
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("journald exited: %v\n%s", p.err, p.stderr)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("no %s after 5s\n%s", sock, p.stderr)
+	return nil
+}
+
+// run runs name with args in journald's mount namespace, with stderr on
+// stderr when it is not nil, else on a buffer.
+func (j *journald) run(t *testing.T, stderr *os.File, env []string, name string, args ...string) *redirProc {
+	t.Helper()
+	argv := append([]string{"-t", strconv.Itoa(j.pid), "-m", "--", name}, args...)
+	p := &redirProc{cmd: exec.Command("nsenter", argv...), stderr: new(lockedBuffer), done: make(chan struct{})}
+	p.cmd.Env = append(os.Environ(), env...)
+	p.cmd.Stderr = p.stderr
+	if stderr != nil {
+		p.cmd.Stderr = stderr
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.err = p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.done
+		if t.Failed() {
+			t.Logf("%s stderr:\n%s", name, p.stderr)
+		}
+	})
+	return p
+}
+
+// entry waits up to 10 s for an entry matching the journalctl matches
+// (FIELD=value) and returns the last such; journald stores records a
+// little after it receives them.
+func (j *journald) entry(t *testing.T, matches ...string) map[string]any {
+	t.Helper()
+	for range 100 {
+		cmd := exec.Command("journalctl", append([]string{"-D", j.dir, "--all", "-o", "json"}, matches...)...)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("journalctl: %v", err)
+		}
+		var last map[string]any
+		sc := bufio.NewScanner(bytes.NewReader(out))
+		for sc.Scan() {
+			last = nil
+			if err := json.Unmarshal(sc.Bytes(), &last); err != nil {
+				t.Fatalf("journalctl output: %v", err)
+			}
+		}
+		if last != nil {
+			return last
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	out, _ := exec.Command("journalctl", "-D", j.dir, "--all", "-o", "verbose", "-n", "20",
+		"_TRANSPORT=journal", "_TRANSPORT=stdout", "_TRANSPORT=syslog").Output()
+	t.Fatalf("no entry %q in the journal within 10s; it holds:\n%s", matches, out)
+	return nil
+}
+
+// checkFields reports every field of want that e lacks or has with
+// another value.
+func checkFields(t *testing.T, e map[string]any, want map[string]string) {
+	t.Helper()
+	for k, v := range want {
+		if got, ok := e[k].(string); !ok || got != v {
+			t.Errorf("%s = %.200q, want %q", k, e[k], v)
+		}
+	}
+}
+
+// relayOne relays one connection through the redir serving addr and
+// returns the client's address.
+func relayOne(t *testing.T, addr string) string {
+	t.Helper()
+	c := dialRetry(t, addr)
+	roundTrip(t, c, "hello")
+	client := c.LocalAddr().String()
+	c.Close()
+	return client
+}
+
+// TestJournaldRecords: redir -n -s with journald running sends each record
+// there, one field per attribute, and nothing to stderr; journalctl finds
+// a connection's record by its fields.
+func TestJournaldRecords(t *testing.T) {
+	j := startJournald(t)
+	backend := startBackend(t, "127.0.0.1:0", echo)
+	addr := freeAddr(t, "127.0.0.1")
+	p := j.run(t, nil, nil, redirBin, "-n", "-s", "-l", "info", "-I", "redir-jtest", addr, backend)
+	pid := strconv.Itoa(p.cmd.Process.Pid)
+	client := relayOne(t, addr)
+	e := j.entry(t, "SYSLOG_IDENTIFIER=redir-jtest", "REASON=eof", "CLIENT="+client)
+	checkFields(t, e, map[string]string{
+		"PRIORITY": "6", "_TRANSPORT": "journal", "SYSLOG_PID": pid, "_PID": pid, "CONN": "1",
+		"LOCAL": addr, "TARGET": backend, "BYTES_FROM_CLIENT": "5", "BYTES_FROM_TARGET": "5",
+	})
+	if d, err := time.ParseDuration(fmt.Sprint(e["DURATION"])); err != nil || d <= 0 || d > 10*time.Second {
+		t.Errorf("DURATION = %q, want a duration", e["DURATION"])
+	}
+	checkFields(t, j.entry(t, "SYSLOG_IDENTIFIER=redir-jtest", "LOCAL="+addr, "PRIORITY=5"),
+		map[string]string{"MESSAGE": "listening on " + addr + ", forwarding to " + backend, "TARGET": backend})
+	p.signal(t, syscall.SIGTERM)
+	if code := p.exitCode(t, 10*time.Second); code != 0 {
+		t.Fatalf("exit status %d, want 0", code)
+	}
+	checkFields(t, j.entry(t, "SYSLOG_IDENTIFIER=redir-jtest", "MESSAGE=stopped"),
+		map[string]string{"CONNECTIONS": "1", "BYTES_FROM_CLIENT": "5"})
+	if s := p.stderr.String(); s != "" {
+		t.Errorf("records on stderr too:\n%s", s)
+	}
+}
+
+// TestJournaldStream: redir -n whose stderr is the stream JOURNAL_STREAM
+// names, as systemd's StandardError=journal makes it, sends its records
+// to journald natively, with their fields, and nothing to that stderr.
+func TestJournaldStream(t *testing.T) {
+	j := startJournald(t)
+	backend := startBackend(t, "127.0.0.1:0", echo)
+	addr := freeAddr(t, "127.0.0.1")
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours, theirs := os.NewFile(uintptr(fds[0]), "stream"), os.NewFile(uintptr(fds[1]), "stderr")
+	t.Cleanup(func() { ours.Close() })
+	var st unix.Stat_t
+	if err := unix.Fstat(fds[1], &st); err != nil {
+		t.Fatal(err)
+	}
+	stream := fmt.Sprintf("JOURNAL_STREAM=%d:%d", st.Dev, st.Ino)
+	p := j.run(t, theirs, []string{stream}, redirBin, "-n", "-l", "info", "-I", "redir-jstream", addr, backend)
+	theirs.Close()
+	client := relayOne(t, addr)
+	checkFields(t, j.entry(t, "SYSLOG_IDENTIFIER=redir-jstream", "CLIENT="+client),
+		map[string]string{"_TRANSPORT": "journal", "REASON": "eof", "BYTES_FROM_TARGET": "5", "TARGET": backend})
+	p.signal(t, syscall.SIGTERM)
+	if code := p.exitCode(t, 10*time.Second); code != 0 {
+		t.Fatalf("exit status %d, want 0", code)
+	}
+	ours.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if b, err := io.ReadAll(ours); err != nil || len(b) != 0 {
+		t.Errorf("stderr got %q (%v), want nothing and EOF", b, err)
+	}
+}
+
+// TestJournaldStreamOther: a JOURNAL_STREAM that names another stream
+// than stderr (left over from a parent) does not count: records go to
+// stderr, where -n sends them.
+func TestJournaldStreamOther(t *testing.T) {
+	j := startJournald(t)
+	backend := startBackend(t, "127.0.0.1:0", echo)
+	addr := freeAddr(t, "127.0.0.1")
+	p := j.run(t, nil, []string{"JOURNAL_STREAM=1:1"}, redirBin, "-n", "-l", "info", "-I", "redir-jother", addr, backend)
+	relayOne(t, addr)
+	p.waitLog(t, "redir-jother[")
+	p.waitLog(t, "reason=eof")
+	p.signal(t, syscall.SIGTERM)
+	if code := p.exitCode(t, 10*time.Second); code != 0 {
+		t.Fatalf("exit status %d, want 0", code)
+	}
+	out, err := exec.Command("journalctl", "-D", j.dir, "--all", "-o", "cat", "SYSLOG_IDENTIFIER=redir-jother").Output()
+	if err != nil || len(out) != 0 {
+		t.Errorf("journalctl: %v; records in the journal: %q", err, out)
+	}
+}
+
+// TestJournaldInetd: redir -i logs to journald where it runs (here under
+// systemd-socket-activate --inetd, in journald's namespace), and the
+// client gets the target's bytes and nothing else, even at -l debug.
+func TestJournaldInetd(t *testing.T) {
+	j := startJournald(t)
+	tw := startTwoWay(t, randomBytes(64<<10, 21))
+	addr := net.JoinHostPort("127.0.0.1", portFree(t, "127.0.0.1"))
+	p := j.run(t, nil, nil, "systemd-socket-activate", "--inetd", "--accept", "-l", addr, "-E", "GORACE",
+		redirBin, "-i", "-l", "debug", "-I", "redir-jinetd", tw.addr)
+	waitListening(t, addr)
+	tw.check(t, addr, nil, randomBytes(64<<10, 22))
+	checkFields(t, j.entry(t, "SYSLOG_IDENTIFIER=redir-jinetd", "REASON=eof"), map[string]string{
+		"_TRANSPORT": "journal", "BYTES_FROM_CLIENT": "65536", "BYTES_FROM_TARGET": "65536", "TARGET": tw.addr,
+	})
+	j.entry(t, "SYSLOG_IDENTIFIER=redir-jinetd", "PRIORITY=7", "CONNECTED=true") // the debug record
+	waitCount(t, p, "died with code 0", 1)
+	for _, line := range strings.Split(p.stderr.String(), "\n") {
+		if strings.HasPrefix(line, "redir: ") || strings.Contains(line, "redir-jinetd[") {
+			t.Errorf("redir -i wrote to stderr: %q", line)
+		}
+	}
+}
