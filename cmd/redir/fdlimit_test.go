@@ -40,7 +40,10 @@ func TestFileLimitLoweredWhileRunning(t *testing.T) {
 	if err := unix.Prlimit(p.cmd.Process.Pid, unix.RLIMIT_NOFILE, &lim, nil); err != nil {
 		t.Fatal(err)
 	}
-	hammer(t, addr, 100) // some may be dropped with a logged dial error
+	// All 100 connected before any sends, so that the relayed ones hold
+	// their descriptors at once, however slowly a loaded machine runs
+	// the clients; some may be dropped with a logged dial error.
+	hammerTogether(t, addr, 100)
 	checkServingAndIdle(t, p, addr)
 	if !strings.Contains(p.stderr.String(), "too many open files") {
 		t.Errorf("the limit was never hit: no EMFILE logged:\n%s", p.stderr)
@@ -54,12 +57,38 @@ func TestFileLimitLoweredWhileRunning(t *testing.T) {
 // reading the echo; it returns how many did not get their bytes back.
 func hammer(t *testing.T, addr string, n int) int {
 	t.Helper()
+	return hammerClients(t, addr, n, nil)
+}
+
+// hammerTogether is hammer with every client connected (up to 10 s)
+// before any sends.
+func hammerTogether(t *testing.T, addr string, n int) int {
+	t.Helper()
+	var dialed sync.WaitGroup
+	dialed.Add(n)
+	start := make(chan struct{})
+	go func() {
+		waited := make(chan struct{})
+		go func() { dialed.Wait(); close(waited) }()
+		select {
+		case <-waited:
+		case <-time.After(10 * time.Second):
+		}
+		close(start)
+	}()
+	return hammerClients(t, addr, n, func() { dialed.Done(); <-start })
+}
+
+// hammerClients runs the clients; each calls connected, when not nil,
+// once its connection is up or failed.
+func hammerClients(t *testing.T, addr string, n int, connected func()) int {
+	t.Helper()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	failed := 0
 	for i := 0; i < n; i++ {
 		wg.Go(func() {
-			if !echoOnce(addr, bytes.Repeat([]byte{byte(i)}, 4096)) {
+			if !echoOnce(addr, bytes.Repeat([]byte{byte(i)}, 4096), connected) {
 				mu.Lock()
 				failed++
 				mu.Unlock()
@@ -70,8 +99,11 @@ func hammer(t *testing.T, addr string, n int) int {
 	return failed
 }
 
-func echoOnce(addr string, msg []byte) bool {
+func echoOnce(addr string, msg []byte, connected func()) bool {
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if connected != nil {
+		connected()
+	}
 	if err != nil {
 		return false
 	}
@@ -89,7 +121,7 @@ func echoOnce(addr string, msg []byte) bool {
 // (almost) no CPU over the next second: no accept loop spinning.
 func checkServingAndIdle(t *testing.T, p *redirProc, addr string) {
 	t.Helper()
-	if !echoOnce(addr, []byte("still serving")) {
+	if !echoOnce(addr, []byte("still serving"), nil) {
 		t.Fatal("redir no longer relays after the file limit was hit")
 	}
 	time.Sleep(1500 * time.Millisecond) // let a backoff of up to 1 s run out

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -53,7 +54,7 @@ func listenNotify(t *testing.T, watchdog string) *notifySink {
 		c.Close()
 		<-done
 		if t.Failed() {
-			t.Logf("notifications: %+v", s.all())
+			t.Logf("notifications: %s", s)
 		}
 	})
 	t.Setenv("NOTIFY_SOCKET", s.path)
@@ -101,10 +102,30 @@ func (s *notifySink) wait(t *testing.T, from int, prefix string) int {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no %q after notification %d within 10s: %+v", prefix, from, notes)
+			t.Fatalf("no %q after notification %d within 10s: %s", prefix, from, s)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// String lists the notifications, runs of the same one from the same pid
+// as one, counted: "pid 12: READY=1; pid 12: WATCHDOG=1 ×10; ...".
+func (s *notifySink) String() string {
+	var b strings.Builder
+	notes := s.all()
+	for i := 0; i < len(notes); {
+		j := i + 1
+		for j < len(notes) && notes[j] == notes[i] {
+			j++
+		}
+		fmt.Fprintf(&b, "pid %d: %q", notes[i].pid, notes[i].text)
+		if j-i > 1 {
+			fmt.Fprintf(&b, " ×%d", j-i)
+		}
+		b.WriteString("; ")
+		i = j
+	}
+	return b.String()
 }
 
 // count is how many notifications from index from on are exactly text.
@@ -128,6 +149,8 @@ func (s *notifySink) checkPIDs(t *testing.T, pid int) {
 	}
 }
 
+var statusRE = regexp.MustCompile(`^STATUS=\d+ open, \d+ total connections; \d+ bytes from clients, \d+ bytes from targets$`)
+
 // checkNotifyLife drives a redir that notifies s and serves addr, relaying
 // to an echo target, through its life: READY=1 once addr accepts
 // connections, STATUS= with the counters (prior connections came before
@@ -144,7 +167,11 @@ func checkNotifyLife(t *testing.T, s *notifySink, p *redirProc, addr string, pri
 	roundTrip(t, c, "hello")
 	c.Close()
 	roundTrip(t, dialRetry(t, addr), "stays open")
-	s.wait(t, 0, "STATUS=0 open, 0 total connections; 0 bytes from clients, 0 bytes from targets")
+	// The first STATUS= comes at once, before the test's connections.
+	first := s.all()[s.wait(t, 0, "STATUS=")].text
+	if !statusRE.MatchString(first) || (prior == 0 && first != "STATUS=0 open, 0 total connections; 0 bytes from clients, 0 bytes from targets") {
+		t.Errorf("first status %q", first)
+	}
 	s.wait(t, ready, fmt.Sprintf("STATUS=1 open, %d total connections; 5 bytes from clients, 5 bytes from targets", prior+2))
 	if n := s.count(ready, "WATCHDOG=1"); n < 3 {
 		t.Errorf("%d watchdog pings since READY=1, over a second or more; want one every 100ms", n)
@@ -230,4 +257,23 @@ func TestNotifyMalformed(t *testing.T) {
 	if code := p.exitCode(t, 10*time.Second); code != 0 {
 		t.Fatalf("exit status %d, want 0", code)
 	}
+}
+
+// TestNotifyExitIdle: a redirector that exits for --exit-idle-time says
+// STOPPING=1 too, before it exits 0.
+func TestNotifyExitIdle(t *testing.T) {
+	s := listenNotify(t, "")
+	backend := startBackend(t, "127.0.0.1:0", echo)
+	addr := net.JoinHostPort("127.0.0.1", portFree(t, "127.0.0.1"))
+	p := startActivated(t, []string{"-l", addr, "-E", "NOTIFY_SOCKET", "-E", "GORACE"}, "--exit-idle-time=0.3", backend)
+	waitListening(t, addr)
+	if c, err := net.Dial("tcp", addr); err == nil { // starts redir
+		c.Close()
+	}
+	ready := s.wait(t, 0, "READY=1")
+	if code := p.exitCode(t, 10*time.Second); code != 0 {
+		t.Fatalf("exit status %d, want 0", code)
+	}
+	s.wait(t, ready, "STOPPING=1")
+	s.checkPIDs(t, p.cmd.Process.Pid)
 }
