@@ -20,13 +20,16 @@ const usageText = `Usage: redir [-hinpsv] [-b IP] [-f TYPE] [-I NAME] [-l LEVEL]
   -h, --help               Show this help text
   -i, --inetd              Run from inetd, SRC:PORT comes from stdin
                            Usage: redir [OPTIONS] [DST]:PORT
-                           Logs go to syslog, or nowhere: never to stdout
-                           or stderr, which may be the client's socket
+                           Logs go to journald or syslog, or nowhere:
+                           never to stdout or stderr, which may be the
+                           client's socket
   -I, --ident=NAME         Identity, tag syslog messages with NAME
   -l, --loglevel=LEVEL     Set log level: none, err, notice*, info, debug
-  -n, --foreground         Run in foreground, log to stderr (unless -s)
+  -n, --foreground         Run in foreground, log to stderr (unless -s, or
+                           stderr is the journal: then to journald)
   -p, --transproxy         Run in Linux's transparent proxy mode
-  -s, --syslog             Log messages to syslog (the default without -n)
+  -s, --syslog             Log messages to journald where it runs, else to
+                           syslog (the default without -n)
   -t, --timeout=SEC        Set timeout to SEC seconds, default off (0)
   -v, --version            Show program version
   -x, --connect=STR        CONNECT string passed to proxy server
