@@ -10,18 +10,22 @@ import (
 	"time"
 )
 
-// TestLogDestination: where newLogger sends records, for each mix of -s,
-// -n, the background, a journal stream on stderr and journald's socket.
-// The journald socket is the test's own, read back datagram by datagram;
+// logDestCase is one mix of -s, -n (not background), the background, a
+// journal stream on stderr and journald's socket, and where a record
+// should go: "journal", "syslog", "stderr" or "" (nowhere).
+type logDestCase struct {
+	name               string
+	syslog, background bool
+	journal, stream    bool
+	level              slog.Level
+	want               string
+}
+
+// TestLogDestination: where newLogger sends records, for each mix. The
+// journald socket is the test's own, read back datagram by datagram;
 // syslog is a recording stand-in.
 func TestLogDestination(t *testing.T) {
-	tests := []struct {
-		name               string
-		syslog, background bool
-		journal, stream    bool
-		want               string // "journal", "syslog", "stderr" or "" (nowhere)
-		level              slog.Level
-	}{
+	for _, tt := range []logDestCase{
 		{name: "-n", want: "stderr"},
 		{name: "-n, journald runs", journal: true, want: "stderr"},
 		{name: "-n, stderr is the journal", journal: true, stream: true, want: "journal"},
@@ -31,39 +35,40 @@ func TestLogDestination(t *testing.T) {
 		{name: "background, journald runs", background: true, journal: true, want: "journal"},
 		{name: "background", background: true, want: "syslog"},
 		{name: "-l none, stderr is the journal", journal: true, stream: true, level: levelNone, want: ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) { checkLogDest(t, tt) })
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var stderr bytes.Buffer
-			var syslogged []string
-			dest := logDest{background: tt.background, journalStream: tt.stream,
-				dialSyslog: func(string) (syslogWriter, error) { return &fakeSyslog{lines: &syslogged}, nil }}
-			if !tt.background {
-				dest.stderr = &stderr
-			}
-			var journal *net.UnixConn
-			if tt.journal {
-				journal = listenJournal(t)
-				dest.journal = journal.LocalAddr().String()
-			}
-			cfg := config{Ident: "dest-test", LogLevel: tt.level, Syslog: tt.syslog}
-			log, closeLog, err := newLogger(cfg, dest)
-			if err != nil {
-				t.Fatal(err)
-			}
-			log.Info("hello", "bytes_from_client", 5)
-			closeLog()
-			got := map[string]bool{
-				"stderr":  strings.Contains(stderr.String(), "hello bytes_from_client=5"),
-				"syslog":  len(syslogged) == 1 && syslogged[0] == "info hello bytes_from_client=5",
-				"journal": journal != nil && readJournal(journal) != "",
-			}
-			for where, ok := range got {
-				if ok != (where == tt.want) {
-					t.Errorf("record in %s: %v; want it only in %q", where, ok, tt.want)
-				}
-			}
-		})
+}
+
+func checkLogDest(t *testing.T, tt logDestCase) {
+	var stderr bytes.Buffer
+	var syslogged []string
+	dest := logDest{background: tt.background, journalStream: tt.stream,
+		dialSyslog: func(string) (syslogWriter, error) { return &fakeSyslog{lines: &syslogged}, nil }}
+	if !tt.background {
+		dest.stderr = &stderr
+	}
+	var journal *net.UnixConn
+	if tt.journal {
+		journal = listenJournal(t)
+		dest.journal = journal.LocalAddr().String()
+	}
+	cfg := config{Ident: "dest-test", LogLevel: tt.level, Syslog: tt.syslog}
+	log, closeLog, err := newLogger(cfg, dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Info("hello", "bytes_from_client", 5)
+	closeLog()
+	got := map[string]bool{
+		"stderr":  strings.Contains(stderr.String(), "hello bytes_from_client=5"),
+		"syslog":  len(syslogged) == 1 && syslogged[0] == "info hello bytes_from_client=5",
+		"journal": journal != nil && readJournal(journal) != "",
+	}
+	for where, ok := range got {
+		if ok != (where == tt.want) {
+			t.Errorf("record in %s: %v; want it only in %q", where, ok, tt.want)
+		}
 	}
 }
 
