@@ -22,6 +22,15 @@ if ((${#missing[@]})); then
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
+# xinetd conflicts with openbsd-inetd, so its test runs it unpacked from a
+# .deb it fetches with apt-get download: that needs the package lists.
+if ! apt-cache show xinetd >/dev/null 2>&1; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "test.sh: no apt package lists for xinetd; run as root (apt-get update)" >&2
+		exit 1
+	fi
+	apt-get update -qq
+fi
 
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then
