@@ -2,9 +2,13 @@ package main
 
 import (
 	"math"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestParseCompareSeveral(t *testing.T) {
@@ -112,5 +116,31 @@ func TestSpreadNote(t *testing.T) {
 	want := "64-byte round trip p50, direct: its rounds ranged from 20.0 µs to 80.0 µs; the table shows the best"
 	if !slices.Equal(s.notes, []string{want}) {
 		t.Errorf("notes %q, want [%q]", s.notes, want)
+	}
+}
+
+// TestPinProcesses pins this process to one CPU and back, and passes over
+// a process that no longer exists (a forking forwarder's finished child).
+func TestPinProcesses(t *testing.T) {
+	var before unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &before); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	p, err := pinProcesses(os.Getpid(), cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var now unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &now); err != nil || now.Count() != 1 {
+		p.restore()
+		t.Fatalf("pinned: %d CPUs, %v", now.Count(), err)
+	}
+	p.restore()
+	if err := unix.SchedGetaffinity(0, &now); err != nil || now != before {
+		t.Errorf("restored: %d CPUs, want %d, %v", now.Count(), before.Count(), err)
 	}
 }

@@ -39,7 +39,11 @@ func pinProcesses(pids ...int) (*pinned, error) {
 	p := &pinned{}
 	for _, pid := range pids {
 		var was unix.CPUSet
-		if err := unix.SchedGetaffinity(pid, &was); err != nil {
+		err := unix.SchedGetaffinity(pid, &was)
+		if errors.Is(err, unix.ESRCH) {
+			continue // a forking forwarder's child that has finished
+		}
+		if err != nil {
 			p.restore()
 			return nil, fmt.Errorf("sched_getaffinity %d: %w", pid, err)
 		}
@@ -60,10 +64,13 @@ func (p *pinned) restore() {
 	}
 }
 
-// setThreads sets the mask of each thread of pid; a thread that ended on
-// the way is no error.
+// setThreads sets the mask of each thread of pid; a thread or process
+// that ended on the way is no error.
 func setThreads(pid int, set *unix.CPUSet) error {
 	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // it has ended
+	}
 	if err != nil {
 		return err
 	}
