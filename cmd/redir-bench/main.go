@@ -186,6 +186,7 @@ func run(o options, out, log io.Writer) error {
 			s.run(g)
 		}
 	}
+	s.notePlacement()
 	printHeader(out, o, fws, load)
 	printTable(out, s)
 	printPeers(out, s, fws)

@@ -144,3 +144,21 @@ func TestPinProcesses(t *testing.T) {
 		t.Errorf("restored: %d CPUs, want %d, %v", now.Count(), before.Count(), err)
 	}
 }
+
+// TestPlacementNote checks the warning that the free round trip of direct
+// ran on two CPUs in every round.
+func TestPlacementNote(t *testing.T) {
+	for _, c := range []struct {
+		free float64
+		want int
+	}{{80, 1}, {22, 0}, {math.NaN(), 0}} {
+		s := &suite{groups: []*group{
+			{key: "rtt", rows: []*row{{vals: []float64{c.free, 100}}}},
+			{key: "rtt1cpu", rows: []*row{{vals: []float64{21, 60}}}},
+		}}
+		s.notePlacement()
+		if len(s.notes) != c.want {
+			t.Errorf("free %v µs, one CPU 21 µs: notes %q, want %d", c.free, s.notes, c.want)
+		}
+	}
+}

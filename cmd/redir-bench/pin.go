@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 
@@ -84,4 +85,24 @@ func setThreads(pid int, set *unix.CPUSet) error {
 		}
 	}
 	return nil
+}
+
+// notePlacement warns when direct's free round trip is well above its
+// one-CPU one: the scheduler kept client and backend on different CPUs in
+// every round, and the free ratios compare placements more than forwarders.
+func (s *suite) notePlacement() {
+	var free, one float64 = math.NaN(), math.NaN()
+	for _, g := range s.groups {
+		switch g.key {
+		case "rtt":
+			free = g.rows[0].vals[0]
+		case "rtt1cpu":
+			one = g.rows[0].vals[0]
+		}
+	}
+	if free/one > spread {
+		s.note(fmt.Sprintf("direct's best free round trip (%s) is %.1f× its one-CPU round trip: the free p50 ratios,"+
+			" and their verdict, say more about where the scheduler put each process than about the forwarders (BENCHMARKS.md)",
+			formatValue(free, "µs"), free/one))
+	}
 }
