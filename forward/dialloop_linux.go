@@ -85,9 +85,9 @@ func (l *loop) connected(p *pair) {
 	p.dial = nil
 	l.connecting.Add(-1)
 	p.last = l.now
-	l.step(p, 0)
+	l.step(p, 0, false)
 	if !p.closed {
-		l.step(p, 1)
+		l.step(p, 1, false)
 	}
 }
 

@@ -244,11 +244,12 @@ func (l *loop) dispatch(p *pair, ev unix.EpollEvent) {
 		return
 	}
 	const readable = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLHUP | unix.EPOLLERR
+	const ending = unix.EPOLLRDHUP | unix.EPOLLHUP | unix.EPOLLERR
 	if ev.Events&readable != 0 {
-		l.step(p, side)
+		l.step(p, side, ev.Events&ending == 0)
 	}
 	if ev.Events&(unix.EPOLLOUT|unix.EPOLLHUP|unix.EPOLLERR) != 0 && !p.closed && p.dir[1-side].pending > 0 {
-		l.step(p, 1-side)
+		l.step(p, 1-side, false)
 	}
 }
 

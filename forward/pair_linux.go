@@ -18,6 +18,7 @@ type direction struct {
 	pending int    // bytes in pipe (or buf) not yet written to the destination
 	n       int64  // bytes delivered to the destination
 	eof     bool   // the source ended and the destination was half-closed
+	dry     bool   // the last fill emptied the source (see pipe.slots)
 }
 
 // pair is one relayed connection: the client socket fd[0] and the target
@@ -46,7 +47,12 @@ var errBudget = errors.New("forward: pump budget used")
 // pump moves bytes in direction i until the source has none, the
 // destination is full, the source ends or the budget is used. It returns
 // nil when it must wait for the next readiness event.
-func (p *pair) pump(i int, pool *pipePool, now int64) error {
+//
+// With fresh set, the pump answers an EPOLLIN event that reported no end
+// or error: then a fill that ran the source dry needs no confirming read
+// (the EAGAIN one), since every later arrival, FIN included, queues a new
+// event. That saves a system call per message each way.
+func (p *pair) pump(i int, pool *pipePool, now int64, fresh bool) error {
 	d := &p.dir[i]
 	src, dst := int(p.fd[i]), int(p.fd[1-i])
 	moved := 0
@@ -62,6 +68,11 @@ func (p *pair) pump(i int, pool *pipePool, now int64) error {
 			p.last = now
 			if d.pending == 0 && moved >= pumpBudget {
 				return errBudget
+			}
+			if d.pending == 0 && fresh && d.dry {
+				pool.put(d.pipe, true)
+				d.pipe = noPipe
+				return nil
 			}
 			continue
 		}
@@ -89,6 +100,7 @@ func (p *pair) fill(d *direction, src int, pool *pipePool, now int64) error {
 		d.pipe = pp
 	}
 	n, err := splice(src, d.pipe.w, pipeSize)
+	d.dry = n < d.pipe.slots
 	if err != nil || n == 0 {
 		pool.put(d.pipe, true)
 		d.pipe = noPipe
@@ -107,6 +119,7 @@ func (p *pair) fillBuffer(d *direction, src int, now int64) error {
 		d.buf = make([]byte, 64<<10)
 	}
 	n, err := unix.Read(src, d.buf)
+	d.dry = false
 	if err != nil || n <= 0 {
 		d.buf = nil
 		d.eof = err == nil

@@ -19,15 +19,19 @@ const maxSparePipes = 4
 // past it a direction copies through a buffer instead.
 const maxPipes = 16
 
+var pageSize = unix.Getpagesize()
+
 // errNoPipe says the loop has all the pipes it may have.
 var errNoPipe = errors.New("forward: no pipe to spare")
 
 // pipe is a non-blocking pipe pair carrying one direction's bytes from
-// one socket to the other inside the kernel.
-type pipe struct{ r, w int }
+// one socket to the other inside the kernel. slots is how many buffers it
+// holds (a page each): a splice into it that moved fewer bytes than that
+// cannot have been stopped by the pipe, only by the socket running dry.
+type pipe struct{ r, w, slots int }
 
 // noPipe marks a direction that holds no pipe.
-var noPipe = pipe{-1, -1}
+var noPipe = pipe{-1, -1, 0}
 
 func (p pipe) valid() bool { return p.r >= 0 }
 
@@ -57,9 +61,12 @@ func (pp *pipePool) get() (pipe, error) {
 	if err := unix.Pipe2(fds[:], unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
 		return noPipe, err
 	}
-	unix.FcntlInt(uintptr(fds[0]), unix.F_SETPIPE_SZ, pipeSize)
+	size, err := unix.FcntlInt(uintptr(fds[0]), unix.F_SETPIPE_SZ, pipeSize)
+	if err != nil {
+		size = 1 << 16 // the kernel's default stays
+	}
 	pp.made++
-	return pipe{fds[0], fds[1]}, nil
+	return pipe{fds[0], fds[1], size / pageSize}, nil
 }
 
 // put takes back a pipe that is empty; a pipe with bytes left in it is

@@ -41,7 +41,7 @@ func TestReviewDispatchAfterClose(t *testing.T) {
 	l.byFD[int32(fd0)], l.byFD[int32(fd1)] = p, p
 	for i := 0; i < 200 && p.dir[1].pending == 0 && !p.closed; i++ {
 		l.now = time.Now().UnixNano()
-		l.step(p, 1)
+		l.step(p, 1, false)
 		time.Sleep(5 * time.Millisecond)
 	}
 	if p.dir[1].pending == 0 || p.closed {

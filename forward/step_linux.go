@@ -6,12 +6,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// step pumps direction i of p and closes p when it is over.
-func (l *loop) step(p *pair, i int) {
+// step pumps direction i of p and closes p when it is over; fresh as for
+// pair.pump.
+func (l *loop) step(p *pair, i int, fresh bool) {
 	if p.closed {
 		return
 	}
-	switch err := p.pump(i, &l.pool, l.now); err {
+	switch err := p.pump(i, &l.pool, l.now, fresh); err {
 	case nil:
 	case errBudget:
 		if !p.queued {
@@ -35,7 +36,7 @@ func (l *loop) runQueue() {
 	for _, p := range q {
 		p.queued = false
 		for i := 0; i < 2 && !p.closed; i++ {
-			l.step(p, i)
+			l.step(p, i, false)
 		}
 	}
 }
