@@ -45,11 +45,12 @@ type Forwarder struct {
 	// Nil means slog.Default().
 	Log *slog.Logger
 
-	nextID atomic.Uint64
-	stats  Stats
-	active sync.WaitGroup // one per connection being handled
-	conns  connSet        // open connections, for the close at drain timeout
-	relay  *reactor       // the splice relay; nil when it could not be made
+	nextID  atomic.Uint64
+	stats   Stats
+	active  sync.WaitGroup // one per connection being handled
+	conns   connSet        // open connections, for the close at drain timeout
+	relay   *reactor       // the splice relay; nil when it could not be made
+	records recordQueue    // connection records on their way to Log
 }
 
 // Serve accepts on every listener until ctx is done or a listener fails
@@ -63,6 +64,8 @@ func (f *Forwarder) Serve(ctx context.Context, lns ...net.Listener) error {
 	}
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
+	f.records.start()
+	defer f.records.stop() // after the drain: every record is written when Serve returns
 	f.startReactor()
 	defer f.stopReactor()
 	sem := newSemaphore(f.connLimit(len(lns)))
