@@ -5,7 +5,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -43,10 +42,7 @@ func TestActivationListening(t *testing.T) {
 	} {
 		p.waitLog(t, s)
 	}
-	p.signal(t, syscall.SIGTERM)
-	if code := p.exitCode(t, 10*time.Second); code != 0 {
-		t.Fatalf("exit status %d, want 0", code)
-	}
+	p.stopOK(t)
 }
 
 // TestActivationAccept is Accept=yes: one redir per connection, each

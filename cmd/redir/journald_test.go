@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -72,24 +71,12 @@ func startJournald(t *testing.T) *journald {
 func (j *journald) run(t *testing.T, stderr *os.File, env []string, name string, args ...string) *redirProc {
 	t.Helper()
 	argv := append([]string{"-t", strconv.Itoa(j.pid), "-m", "--", name}, args...)
-	p := &redirProc{cmd: exec.Command("nsenter", argv...), stderr: new(lockedBuffer), done: make(chan struct{})}
-	p.cmd.Env = append(os.Environ(), env...)
-	p.cmd.Stderr = p.stderr
+	cmd := exec.Command("nsenter", argv...)
+	cmd.Env = append(os.Environ(), env...)
 	if stderr != nil {
-		p.cmd.Stderr = stderr
+		cmd.Stderr = stderr
 	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.err = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		p.cmd.Process.Kill()
-		<-p.done
-		if t.Failed() {
-			t.Logf("%s stderr:\n%s", name, p.stderr)
-		}
-	})
-	return p
+	return startCmd(t, cmd, name)
 }
 
 // entry waits up to 10 s for an entry matching the journalctl matches
@@ -164,10 +151,7 @@ func TestJournaldRecords(t *testing.T) {
 	}
 	checkFields(t, j.entry(t, "SYSLOG_IDENTIFIER=redir-jtest", "LOCAL="+addr, "PRIORITY=5"),
 		map[string]string{"MESSAGE": "listening on " + addr + ", forwarding to " + backend, "TARGET": backend})
-	p.signal(t, syscall.SIGTERM)
-	if code := p.exitCode(t, 10*time.Second); code != 0 {
-		t.Fatalf("exit status %d, want 0", code)
-	}
+	p.stopOK(t)
 	checkFields(t, j.entry(t, "SYSLOG_IDENTIFIER=redir-jtest", "MESSAGE=stopped"),
 		map[string]string{"CONNECTIONS": "1", "BYTES_FROM_CLIENT": "5"})
 	if s := p.stderr.String(); s != "" {
@@ -198,10 +182,7 @@ func TestJournaldStream(t *testing.T) {
 	client := relayOne(t, addr)
 	checkFields(t, j.entry(t, "SYSLOG_IDENTIFIER=redir-jstream", "CLIENT="+client),
 		map[string]string{"_TRANSPORT": "journal", "REASON": "eof", "BYTES_FROM_TARGET": "5", "TARGET": backend})
-	p.signal(t, syscall.SIGTERM)
-	if code := p.exitCode(t, 10*time.Second); code != 0 {
-		t.Fatalf("exit status %d, want 0", code)
-	}
+	p.stopOK(t)
 	ours.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if b, err := io.ReadAll(ours); err != nil || len(b) != 0 {
 		t.Errorf("stderr got %q (%v), want nothing and EOF", b, err)
@@ -219,10 +200,7 @@ func TestJournaldStreamOther(t *testing.T) {
 	relayOne(t, addr)
 	p.waitLog(t, "redir-jother[")
 	p.waitLog(t, "reason=eof")
-	p.signal(t, syscall.SIGTERM)
-	if code := p.exitCode(t, 10*time.Second); code != 0 {
-		t.Fatalf("exit status %d, want 0", code)
-	}
+	p.stopOK(t)
 	out, err := exec.Command("journalctl", "-D", j.dir, "--all", "-o", "cat", "SYSLOG_IDENTIFIER=redir-jother").Output()
 	if err != nil || len(out) != 0 {
 		t.Errorf("journalctl: %v; records in the journal: %q", err, out)

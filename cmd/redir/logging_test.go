@@ -9,7 +9,6 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -45,10 +44,7 @@ func TestLogNonePrintsNothing(t *testing.T) {
 	c := dialRetry(t, addr)
 	roundTrip(t, c, "quiet")
 	c.Close()
-	p.signal(t, syscall.SIGTERM)
-	if code := p.exitCode(t, 10*time.Second); code != 0 {
-		t.Fatalf("exit status %d, want 0", code)
-	}
+	p.stopOK(t)
 	if s := p.stderr.String(); s != "" {
 		t.Fatalf("-l none printed %q", s)
 	}

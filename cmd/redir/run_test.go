@@ -48,8 +48,17 @@ func startRedir(t *testing.T, args ...string) *redirProc {
 // prlimit with redir as its command.
 func startProc(t *testing.T, name string, args ...string) *redirProc {
 	t.Helper()
-	p := &redirProc{cmd: exec.Command(name, args...), stderr: new(lockedBuffer), done: make(chan struct{})}
-	p.cmd.Stderr = p.stderr
+	return startCmd(t, exec.Command(name, args...), "redir "+strings.Join(args, " "))
+}
+
+// startCmd starts cmd with its stderr on a buffer unless cmd already has
+// one; Cleanup kills it and, when the test failed, logs the buffer.
+func startCmd(t *testing.T, cmd *exec.Cmd, label string) *redirProc {
+	t.Helper()
+	p := &redirProc{cmd: cmd, stderr: new(lockedBuffer), done: make(chan struct{})}
+	if p.cmd.Stderr == nil {
+		p.cmd.Stderr = p.stderr
+	}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +67,7 @@ func startProc(t *testing.T, name string, args ...string) *redirProc {
 		p.cmd.Process.Kill()
 		<-p.done
 		if t.Failed() {
-			t.Logf("redir %s stderr:\n%s", strings.Join(args, " "), p.stderr)
+			t.Logf("%s stderr:\n%s", label, p.stderr)
 		}
 	})
 	return p
@@ -92,6 +101,15 @@ func (p *redirProc) waitLog(t *testing.T, s string) {
 			t.Fatalf("no %q in stderr after 10s:\n%s", s, p.stderr)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// stopOK sends SIGTERM and expects exit status 0 within 10 s.
+func (p *redirProc) stopOK(t *testing.T) {
+	t.Helper()
+	p.signal(t, syscall.SIGTERM)
+	if code := p.exitCode(t, 10*time.Second); code != 0 {
+		t.Fatalf("exit status %d after SIGTERM, want 0", code)
 	}
 }
 
@@ -285,8 +303,5 @@ func TestSIGHUPIgnored(t *testing.T) {
 	c := dialRetry(t, addr)
 	roundTrip(t, c, "still serving")
 	c.Close()
-	p.signal(t, syscall.SIGTERM)
-	if code := p.exitCode(t, 10*time.Second); code != 0 {
-		t.Fatalf("exit status %d, want 0", code)
-	}
+	p.stopOK(t)
 }
