@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,6 +52,10 @@ type Forwarder struct {
 	conns   connSet        // open connections, for the close at drain timeout
 	relay   *reactor       // the splice relay; nil when it could not be made
 	records recordQueue    // connection records on their way to Log
+	// literal is Target parsed once per Serve, when isLiteral: an address
+	// the relay dials without a lookup.
+	literal   netip.AddrPort
+	isLiteral bool
 }
 
 // Serve accepts on every listener until ctx is done or a listener fails
@@ -64,6 +69,7 @@ func (f *Forwarder) Serve(ctx context.Context, lns ...net.Listener) error {
 	}
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
+	f.literal, f.isLiteral = literalTarget(f.Target)
 	f.records.start()
 	defer f.records.stop() // after the drain: every record is written when Serve returns
 	f.startReactor()

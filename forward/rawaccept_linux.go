@@ -94,8 +94,8 @@ func (f *Forwarder) startAccepted(ctx context.Context, l *loop, cfd int, sa unix
 	f.stats.opened()
 	unix.SetsockoptInt(cfd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 	register := func(abort func()) bool { return f.conns.add(s.id, abort) }
-	if a, ok := literalTarget(f.Target); ok {
-		p := l.newConnecting(s, cfd, []netip.AddrPort{a}, f.LocalAddr, f.dialTimeout(), f.finish)
+	if f.isLiteral {
+		p := l.newConnecting(s, cfd, []netip.AddrPort{f.literal}, f.LocalAddr, f.dialTimeout(), f.finish)
 		if !register(func() { l.abortPair(p) }) {
 			unix.Close(cfd) // shutting down already
 			f.finish(s, result{reason: ReasonShutdown})
