@@ -25,6 +25,9 @@ const closedCheck = time.Second
 func (f *Forwarder) acceptRaw(ctx context.Context, ln *net.TCPListener, sem semaphore) error {
 	fd, err := dupListener(ln)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // Serve closed ln before this goroutine got to it
+		}
 		return err
 	}
 	defer unix.Close(fd)
