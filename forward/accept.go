@@ -66,7 +66,7 @@ func (s semaphore) release() {
 // Temporary errors (EMFILE and the like) back off from 5 ms doubling to 1 s,
 // logged once per episode; anything else is returned.
 func (f *Forwarder) acceptLoop(ctx context.Context, ln net.Listener, sem semaphore) error {
-	if tl, ok := ln.(*net.TCPListener); ok && f.relay != nil {
+	if tl, ok := ln.(*net.TCPListener); ok && f.relay != nil && !f.hooked() {
 		return f.acceptRaw(ctx, tl, sem)
 	}
 	var b backoff

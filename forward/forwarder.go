@@ -45,6 +45,8 @@ type Forwarder struct {
 	// Log receives one record per connection and every accept error.
 	// Nil means slog.Default().
 	Log *slog.Logger
+	// Hooks, all optional, let other packages dial or wrap connections.
+	Hooks Hooks
 
 	nextID  atomic.Uint64
 	stats   Stats

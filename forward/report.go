@@ -35,6 +35,9 @@ func (f *Forwarder) report(s *session, r result) {
 		slog.Duration("duration", d),
 		slog.String("reason", r.reason),
 	}
+	if s.parent != 0 {
+		attrs = append(attrs, slog.Uint64("parent", s.parent))
+	}
 	if r.err != nil {
 		attrs = append(attrs, slog.String("error", r.err.Error()))
 	}

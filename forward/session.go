@@ -21,6 +21,7 @@ const (
 // session is one accepted connection, from accept to its record.
 type session struct {
 	id     uint64
+	parent uint64 // the connection this one belongs to (Relay), or 0
 	client net.Addr
 	local  net.Addr
 	target net.Addr // the address dialled; nil until the dial succeeds
@@ -47,7 +48,7 @@ func (f *Forwarder) handle(ctx context.Context, c net.Conn, sem semaphore) {
 	if !f.conns.add(s.id, abort) {
 		abort() // shutting down: the dial fails at once
 	}
-	t, err := f.dial(dctx)
+	t, err := f.dialTarget(dctx, s)
 	cancel()
 	if err != nil {
 		c.Close()
@@ -65,6 +66,7 @@ func (f *Forwarder) handle(ctx context.Context, c net.Conn, sem semaphore) {
 // startRelay picks the splice relay when both ends are plain TCP conns and
 // the user-space copy otherwise (wrapped conns need their bytes seen).
 func (f *Forwarder) startRelay(s *session, c, t net.Conn) {
+	c, t = f.wrap(s, c, t)
 	ct, ok1 := c.(*net.TCPConn)
 	tt, ok2 := t.(*net.TCPConn)
 	if ok1 && ok2 && f.relay != nil {

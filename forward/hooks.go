@@ -1,0 +1,79 @@
+package forward
+
+import (
+	"context"
+	"net"
+	"time"
+)
+
+// ConnInfo describes one relayed connection to the hooks (Dial, Wrap).
+type ConnInfo struct {
+	// ID is the connection's number, the "conn" field of its record.
+	ID uint64
+	// Parent is the ID of the connection this one belongs to (an FTP data
+	// connection's control connection), or 0.
+	Parent uint64
+	// Client is the client's address; Local the address it connected to
+	// (nil when it could not be read).
+	Client, Local net.Addr
+}
+
+// Hooks let the options that must see or shape the bytes, or connect in a
+// way of their own, take part in a connection. A Forwarder with a hook set
+// accepts through Go's poller and dials from a goroutine; a pair of plain
+// *net.TCPConn that comes out of the hooks still relays on the splice path.
+type Hooks struct {
+	// Dial, when non-nil, makes the connection to the target in place of
+	// the built-in dial (Target resolved afresh, LocalAddr). ctx ends at
+	// DialTimeout or when the Forwarder shuts down. The conn's remote
+	// address is the record's target. Transparent mode, CONNECT and the
+	// PROXY protocol dial this way.
+	Dial func(ctx context.Context, info ConnInfo) (net.Conn, error)
+	// Wrap, when non-nil, is given every pair about to be relayed, Relay's
+	// included (info.Parent set), and returns the conns to relay in their
+	// place: conns that are not *net.TCPConn are copied in user space. A
+	// returned conn that can half-close must have CloseWrite() error. The
+	// FTP rewriter and the shaper wrap this way.
+	Wrap func(info ConnInfo, client, target net.Conn) (net.Conn, net.Conn)
+}
+
+// hooked says whether a hook is set, so the raw accept path is off.
+func (f *Forwarder) hooked() bool { return f.Hooks.Dial != nil || f.Hooks.Wrap != nil }
+
+// Relay relays one more pair of connected conns as a connection of this
+// Forwarder, tied to connection parent (its record carries "parent"): it
+// is counted, idle-timed, wrapped by Hooks.Wrap, drained at shutdown and
+// recorded like any other. client is the side the record calls the client.
+// Relay returns at once; it must be called while Serve runs and, for
+// the drain to wait for it, from within the handling of connection parent
+// (a Wrap conn's Read or Write), so that Serve has not finished draining.
+func (f *Forwarder) Relay(parent uint64, client, target net.Conn) {
+	s := &session{
+		id: f.nextID.Add(1), parent: parent, start: time.Now(),
+		client: client.RemoteAddr(), local: client.LocalAddr(), target: target.RemoteAddr(),
+	}
+	f.active.Add(1)
+	f.stats.opened()
+	f.startRelay(s, client, target)
+}
+
+// info is what the hooks are told about s.
+func (s *session) info() ConnInfo {
+	return ConnInfo{ID: s.id, Parent: s.parent, Client: s.client, Local: s.local}
+}
+
+// dialTarget is the hook's dial when one is set, else the built-in one.
+func (f *Forwarder) dialTarget(ctx context.Context, s *session) (net.Conn, error) {
+	if f.Hooks.Dial != nil {
+		return f.Hooks.Dial(ctx, s.info())
+	}
+	return f.dial(ctx)
+}
+
+// wrap is the Wrap hook applied to a pair, when one is set.
+func (f *Forwarder) wrap(s *session, c, t net.Conn) (net.Conn, net.Conn) {
+	if f.Hooks.Wrap == nil {
+		return c, t
+	}
+	return f.Hooks.Wrap(s.info(), c, t)
+}

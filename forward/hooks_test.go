@@ -1,0 +1,122 @@
+package forward_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redir-project/redir/forward"
+)
+
+// TestDialHook: the Dial hook makes the outbound connection, is told who
+// the client is, and a plain TCP conn it returns still relays.
+func TestDialHook(t *testing.T) {
+	b := tcpBackend(t, echo)
+	var got forward.ConnInfo
+	var mu sync.Mutex
+	f := &forward.Forwarder{Target: "192.0.2.1:9", Hooks: forward.Hooks{
+		Dial: func(ctx context.Context, info forward.ConnInfo) (net.Conn, error) {
+			mu.Lock()
+			got = info
+			mu.Unlock()
+			var d net.Dialer
+			return d.DialContext(ctx, "tcp", b.addr)
+		},
+	}}
+	s := serveTCP(t, f)
+	c := s.dial(t)
+	roundTrip(t, c, []byte("through the hook"))
+	c.CloseWrite()
+	if _, err := io.ReadAll(c); err != nil {
+		t.Fatal(err)
+	}
+	r := s.logs.waitConn(t)
+	checkRecord(t, r, forward.ReasonEOF, 16, 16)
+	if r.Attrs["target"].String() != b.addr {
+		t.Errorf("record target %v, want the hook's %s", r.Attrs["target"], b.addr)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got.ID == 0 || got.Client.String() != c.LocalAddr().String() || got.Local.String() != s.addr {
+		t.Errorf("hook told %+v; want conn id, client %s, local %s", got, c.LocalAddr(), s.addr)
+	}
+}
+
+// upper turns what is read through it into upper case.
+type upper struct{ *net.TCPConn }
+
+func (u upper) Read(p []byte) (int, error) {
+	n, err := u.TCPConn.Read(p)
+	copy(p[:n], bytes.ToUpper(p[:n]))
+	return n, err
+}
+
+// TestWrapHook: wrapped conns are copied in user space through the
+// wrapper, half-close included.
+func TestWrapHook(t *testing.T) {
+	b := tcpBackend(t, echo)
+	f := &forward.Forwarder{Target: b.addr, Hooks: forward.Hooks{
+		Wrap: func(_ forward.ConnInfo, c, t net.Conn) (net.Conn, net.Conn) {
+			return c, upper{t.(*net.TCPConn)}
+		},
+	}}
+	s := serveTCP(t, f)
+	c := s.dial(t)
+	c.SetDeadline(time.Now().Add(ioDeadline))
+	c.Write([]byte("hello"))
+	c.CloseWrite()
+	got, err := io.ReadAll(c)
+	if err != nil || string(got) != "HELLO" {
+		t.Fatalf("read %q, %v; want HELLO through the wrapper", got, err)
+	}
+	checkRecord(t, s.logs.waitConn(t), forward.ReasonEOF, 5, 5)
+}
+
+// TestRelayChild: a pair handed to Relay from within a connection is
+// relayed and recorded with its parent's id.
+func TestRelayChild(t *testing.T) {
+	b := tcpBackend(t, echo)
+	side := tcpBackend(t, echo)
+	var f *forward.Forwarder
+	child := make(chan *net.TCPConn, 1)
+	f = &forward.Forwarder{Target: b.addr, Hooks: forward.Hooks{
+		Wrap: func(info forward.ConnInfo, c, tc net.Conn) (net.Conn, net.Conn) {
+			if info.Parent == 0 {
+				ln := listen(t, "tcp", "127.0.0.1:0")
+				go func() {
+					in, _ := ln.Accept()
+					ln.Close()
+					f.Relay(info.ID, in, dialTCP(t, side.addr))
+				}()
+				child <- dialTCP(t, ln.Addr().String())
+			}
+			return c, tc
+		},
+	}}
+	s := serveTCP(t, f)
+	c := s.dial(t)
+	roundTrip(t, c, []byte("control"))
+	d := <-child
+	roundTrip(t, d, []byte("data!"))
+	d.CloseWrite()
+	io.ReadAll(d)
+	c.CloseWrite()
+	io.ReadAll(c)
+	recs := s.logs.waitConns(t, 2, 10*time.Second)
+	var parent, kid uint64
+	for _, r := range recs {
+		if p, ok := r.Attrs["parent"]; ok {
+			kid = p.Uint64()
+			checkRecord(t, r, forward.ReasonEOF, 5, 5)
+		} else {
+			parent = r.Attrs["conn"].Uint64()
+		}
+	}
+	if kid == 0 || kid != parent {
+		t.Errorf("child record's parent %d, want the control conn %d; records %v", kid, parent, recs)
+	}
+}
