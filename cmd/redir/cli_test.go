@@ -55,7 +55,7 @@ func TestCLIBadArgs(t *testing.T) {
 		{[]string{":80", ":90", "-t"}, "--timeout"},
 		{[]string{"-t", "-5", ":80", ":90"}, `"-5"`},
 		{[]string{"--lport=80"}, "--cport"},
-		{[]string{"-p", ":80", ":90"}, "-p/--transproxy is not supported yet"},
+		{[]string{"-z", "100", ":80", ":90"}, `-z/--bufsize "100"`},
 	}
 	for _, tt := range tests {
 		code, stdout, stderr := runRedir(t, tt.args...)

@@ -42,4 +42,20 @@ type config struct {
 	DrainTimeout   time.Duration // --drain-timeout; default 5s
 	MaxConns       int           // --max-connections; zero means no limit
 	ExitIdleTime   time.Duration // --exit-idle-time; zero means never
+
+	FTP           string      // -f: "", "port", "pasv" or "both" (opt_ftp.go)
+	Shape         shapeConfig // -m, -o, -w, -z (opt_shape.go)
+	Transproxy    bool        // -p (opt_outbound.go)
+	Connect       string      // -x: HOST:PORT for the CONNECT request, or ""
+	ProxyProtocol string      // --proxy-protocol: "", "v1" or "v2"
+	ConfigFile    string      // --config FILE, already merged in; "" when none
+}
+
+// shapeConfig is the traffic shaper's settings; zero MaxBandwidth and
+// RandomWait mean no shaping.
+type shapeConfig struct {
+	MaxBandwidth int64         // -m: bits per second in each shaped direction
+	WaitInOut    int           // -o: 1 towards the client, 2 towards the server, 3 both
+	RandomWait   time.Duration // -w: mean wait before each packet
+	Bufsize      int           // -z: packet size in bytes
 }

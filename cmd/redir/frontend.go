@@ -29,6 +29,9 @@ func runInherited(cfg config, stderr io.Writer) error {
 		return err
 	}
 	defer closeLog()
+	if err := startChecks(cfg); err != nil {
+		return inheritFailed(cfg, log, err)
+	}
 	local, err := bindAddr(cfg.Bind)
 	if err != nil {
 		return inheritFailed(cfg, log, err)

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"math"
-	"slices"
 
 	"github.com/alecthomas/kong"
 
@@ -49,6 +48,8 @@ type cliArgs struct {
 	DrainTimeout   optArg `name:"drain-timeout"`
 	MaxConnections optArg `name:"max-connections"`
 	ExitIdleTime   optArg `name:"exit-idle-time"`
+	ProxyProtocol  optArg `name:"proxy-protocol"`
+	Config         optArg `name:"config"`
 
 	// The redir 2.x syntax, always available; it implies -n.
 	Laddr optArg `name:"laddr"`
@@ -103,6 +104,9 @@ func parseCommandLine(args []string, stdout io.Writer, activated bool) (cfg conf
 	if err := c.parse(args, stdout); err != nil {
 		return config{}, false, err
 	}
+	if err := c.applyConfigFile(); err != nil {
+		return config{}, false, err
+	}
 	switch {
 	case c.Help:
 		_, err = io.WriteString(stdout, usageText)
@@ -112,9 +116,6 @@ func parseCommandLine(args []string, stdout io.Writer, activated bool) (cfg conf
 		return config{}, err == nil, err
 	}
 	if cfg, err = c.toConfig(); err != nil {
-		return config{}, false, err
-	}
-	if err = c.unsupported(); err != nil {
 		return config{}, false, err
 	}
 	return cfg, false, nil
@@ -156,7 +157,8 @@ func (c *cliArgs) toConfig() (config, error) {
 		Ident:      "redir",
 	}
 	steps := []func(*config) error{
-		c.logging, c.timeouts, c.exitIdle, c.bind, c.addresses, c.laterValues,
+		c.logging, c.timeouts, c.exitIdle, c.bind, c.addresses,
+		c.ftpOptions, c.shapeOptions, c.outboundOptions,
 	}
 	for _, step := range steps {
 		if err := step(&cfg); err != nil {
@@ -225,54 +227,5 @@ func (c *cliArgs) bind(cfg *config) error {
 		return fmt.Errorf("invalid -b/--bind address %q: want an IPv4 or IPv6 address", c.Bind.val)
 	}
 	cfg.Bind = ip
-	return nil
-}
-
-// laterValues checks the values of options a later release implements.
-func (c *cliArgs) laterValues(*config) error {
-	if c.FTP.set && !slices.Contains([]string{"port", "pasv", "both"}, c.FTP.val) {
-		return fmt.Errorf("invalid -f/--ftp type %q: want port, pasv or both", c.FTP.val)
-	}
-	if c.Connect.set && c.Connect.val == "" {
-		return errors.New("invalid -x/--connect \"\": want HOST:PORT for the CONNECT request")
-	}
-	checks := []struct {
-		arg    optArg
-		name   string
-		lo, hi int
-	}{
-		{c.MaxBandwidth, "-m/--max-bandwidth", 1, maxInt},
-		{c.WaitInOut, "-o/--wait-in-out", 1, 3},
-		{c.RandomWait, "-w/--random-wait", 0, maxInt},
-		{c.Bufsize, "-z/--bufsize", 256, maxInt},
-	}
-	for _, ck := range checks {
-		if _, err := parseInt(ck.arg, ck.name, ck.lo, ck.hi); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// unsupported reports the first given option whose behaviour is not there
-// yet.
-func (c *cliArgs) unsupported() error {
-	given := []struct {
-		set  bool
-		name string
-	}{
-		{c.FTP.set, "-f/--ftp"},
-		{c.Transproxy, "-p/--transproxy"},
-		{c.Connect.set, "-x/--connect"},
-		{c.MaxBandwidth.set, "-m/--max-bandwidth"},
-		{c.WaitInOut.set, "-o/--wait-in-out"},
-		{c.RandomWait.set, "-w/--random-wait"},
-		{c.Bufsize.set, "-z/--bufsize"},
-	}
-	for _, g := range given {
-		if g.set {
-			return fmt.Errorf("%s is %w", g.name, errNotSupported)
-		}
-	}
 	return nil
 }

@@ -271,32 +271,6 @@ func TestParseBadV2(t *testing.T) {
 	})
 }
 
-// TestParseNotSupported checks that options of later issues, with good
-// values, are refused by name rather than ignored.
-func TestParseNotSupported(t *testing.T) {
-	tests := []struct {
-		args []string
-		want string
-	}{
-		{[]string{"-f", "port", ":80", ":90"}, "-f/--ftp"},
-		{[]string{"--ftp=both", ":80", ":90"}, "-f/--ftp"},
-		{[]string{"-p", ":80", ":90"}, "-p/--transproxy"},
-		{[]string{"--transproxy", ":80", ":90"}, "-p/--transproxy"},
-		{[]string{"-x", "example.com:443", ":80", ":90"}, "-x/--connect"},
-		{[]string{"-m", "100000", ":80", ":90"}, "-m/--max-bandwidth"},
-		{[]string{"--max_bandwidth=100000", ":80", ":90"}, "-m/--max-bandwidth"},
-		{[]string{"-o", "3", ":80", ":90"}, "-o/--wait-in-out"},
-		{[]string{"-w", "0", ":80", ":90"}, "-w/--random-wait"},
-		{[]string{"-z", "256", ":80", ":90"}, "-z/--bufsize"},
-	}
-	for _, tt := range tests {
-		_, _, err := parseArgs(tt.args, &bytes.Buffer{})
-		if !errors.Is(err, errNotSupported) || err.Error() != tt.want+" is not supported yet" {
-			t.Errorf("parseArgs(%q) error %v, want %q", tt.args, err, tt.want+" is not supported yet")
-		}
-	}
-}
-
 // TestParseInetdForms checks how -i reads its arguments (inherit_test.go
 // has the rest of -i and socket activation).
 func TestParseInetdForms(t *testing.T) {

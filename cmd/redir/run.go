@@ -57,6 +57,9 @@ func runParent(argv []string, cfg config, stderr io.Writer) error {
 	if cfg.Inetd || cfg.Activated {
 		return runInherited(cfg, stderr)
 	}
+	if err := startChecks(cfg); err != nil {
+		return err
+	}
 	local, err := bindAddr(cfg.Bind)
 	if err != nil {
 		return err
@@ -82,6 +85,12 @@ func runParent(argv []string, cfg config, stderr io.Writer) error {
 // ready is called once the signal handlers are in place and the startup
 // records are written; systemd hears READY=1 right after. serve owns lns.
 func serve(cfg config, local *net.TCPAddr, lns []net.Listener, log *slog.Logger, ready func()) error {
+	f, err := newForwarder(cfg, local, log)
+	if err != nil {
+		closeAll(lns)
+		log.Error(err.Error(), "error", err.Error())
+		return err
+	}
 	n := newNotifier(log)
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
@@ -91,12 +100,11 @@ func serve(cfg config, local *net.TCPAddr, lns []net.Listener, log *slog.Logger,
 	for _, ln := range lns {
 		announce(log, ln, cfg.Target)
 	}
-	f := newForwarder(cfg, local, log)
 	ready()
 	notifyReady(n, log)
 	informed := keepInformed(n, f)
 	exited := watchExit(quit, shutdown, f, exitRuleFor(cfg, lns), log)
-	err := f.Serve(ctx, lns...)
+	err = f.Serve(ctx, lns...)
 	informed()
 	close(quit)
 	<-watched
@@ -111,8 +119,9 @@ func serve(cfg config, local *net.TCPAddr, lns []net.Listener, log *slog.Logger,
 	return nil
 }
 
-func newForwarder(cfg config, local *net.TCPAddr, log *slog.Logger) *forward.Forwarder {
-	return &forward.Forwarder{
+// newForwarder is the core configured by cfg, its hooks included.
+func newForwarder(cfg config, local *net.TCPAddr, log *slog.Logger) (*forward.Forwarder, error) {
+	f := &forward.Forwarder{
 		Target:       cfg.Target,
 		LocalAddr:    local,
 		DialTimeout:  cfg.ConnectTimeout,
@@ -121,6 +130,9 @@ func newForwarder(cfg config, local *net.TCPAddr, log *slog.Logger) *forward.For
 		MaxConns:     cfg.MaxConns,
 		Log:          log,
 	}
+	hooks, err := newHooks(cfg, f, log)
+	f.Hooks = hooks
+	return f, err
 }
 
 // announce writes the startup record for one listener.
