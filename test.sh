@@ -8,8 +8,14 @@ export PATH="$PATH:/usr/local/go/bin"
 
 # Tools the tests call: ss (iproute2), prlimit and unshare (util-linux),
 # strace; systemd-socket-activate (systemd), inetd (openbsd-inetd) and tcpd
-# run redir as its front-ends do; mandoc lints the man page.
-need=(iproute2 util-linux strace mandoc systemd openbsd-inetd tcpd)
+# run redir as its front-ends do; mandoc lints the man page. vsftpd and curl
+# for FTP; tinyproxy (CONNECT), nginx-light and haproxy (PROXY protocol
+# receivers) and nftables (transparent mode) for the outbound side;
+# systemd-container and mmdebstrap boot Debian with systemd for the package
+# test, which make, lintian, rpm and rpmlint build and check.
+need=(iproute2 util-linux strace mandoc systemd openbsd-inetd tcpd
+	vsftpd curl tinyproxy nginx-light haproxy nftables
+	systemd-container mmdebstrap make lintian rpm rpmlint)
 missing=()
 for p in "${need[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -20,7 +26,15 @@ if ((${#missing[@]})); then
 		exit 1
 	fi
 	apt-get update -qq
+	# The tests run their own servers with private configs: keep the
+	# packages' daemons (vsftpd on :21, nginx on :80 ...) from starting.
+	policy=/usr/sbin/policy-rc.d ours=
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && ours=1
+		trap 'rm -f "$policy"' EXIT
+	fi
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+	if [ -n "$ours" ]; then rm -f "$policy"; trap - EXIT; fi
 fi
 # xinetd conflicts with openbsd-inetd, so its test runs it unpacked from a
 # .deb it fetches with apt-get download: that needs the package lists.
