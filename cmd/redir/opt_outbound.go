@@ -5,36 +5,84 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 
 	"github.com/redir-project/redir/forward"
+	"github.com/redir-project/redir/forward/outbound"
 )
 
-// outboundOptions checks -p, -x and --proxy-protocol.
+// outboundOptions checks -p, -x and --proxy-protocol. They combine: -p
+// with -x connects to the proxy from the client's address; --proxy-protocol
+// with -x sends the header through the tunnel, to the server the proxy
+// connected to. -p with -b is refused: both set the source address.
 func (c *cliArgs) outboundOptions(cfg *config) error {
-	if c.Connect.set && c.Connect.val == "" {
-		return errors.New("invalid -x/--connect \"\": want HOST:PORT for the CONNECT request")
+	if c.Connect.set {
+		authority, err := connectAuthority(c.Connect.val)
+		if err != nil {
+			return fmt.Errorf("invalid -x/--connect %q: %w", c.Connect.val, err)
+		}
+		cfg.Connect = authority
 	}
-	if c.ProxyProtocol.set && c.ProxyProtocol.val != "v1" && c.ProxyProtocol.val != "v2" {
-		return fmt.Errorf("invalid --proxy-protocol %q: want v1 or v2", c.ProxyProtocol.val)
+	if c.ProxyProtocol.set {
+		if c.ProxyProtocol.val != "v1" && c.ProxyProtocol.val != "v2" {
+			return fmt.Errorf("invalid --proxy-protocol %q: want v1 or v2", c.ProxyProtocol.val)
+		}
+		cfg.ProxyProtocol = c.ProxyProtocol.val
 	}
-	switch {
-	case c.Transproxy:
-		return fmt.Errorf("-p/--transproxy is %w", errNotSupported)
-	case c.Connect.set:
-		return fmt.Errorf("-x/--connect is %w", errNotSupported)
-	case c.ProxyProtocol.set:
-		return fmt.Errorf("--proxy-protocol is %w", errNotSupported)
+	if c.Transproxy && c.Bind.set {
+		return errors.New("-p/--transproxy and -b/--bind both set the source address: give one")
 	}
+	cfg.Transproxy = c.Transproxy
 	return nil
+}
+
+// connectAuthority checks a -x HOST:PORT and returns it as the CONNECT
+// request's authority: the port a number, an IPv6 host in brackets.
+func connectAuthority(s string) (string, error) {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || host == "" {
+		return "", errors.New("want HOST:PORT for the CONNECT request")
+	}
+	if strings.ContainsFunc(host, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return "", errors.New("space or control character in HOST")
+	}
+	if port, err = parsePort(port, s); err != nil {
+		return "", err
+	}
+	return net.JoinHostPort(host, port), nil
 }
 
 // outboundCheck runs before any socket is bound: what -p needs of the
 // host (its capability) is refused here, at start.
 func outboundCheck(cfg config) error {
+	if !cfg.Transproxy {
+		return nil
+	}
+	if err := outbound.CheckCapability(); err != nil {
+		return fmt.Errorf("-p/--transproxy needs CAP_NET_ADMIN or CAP_NET_RAW: %w", err)
+	}
 	return nil
 }
 
-// outboundDial is the dial -p, -x or --proxy-protocol asks for, or nil.
+// outboundDial is the dial -p, -x or --proxy-protocol asks for, or nil:
+// then forward's own dial and splice path stay.
 func outboundDial(cfg config, f *forward.Forwarder) (func(context.Context, forward.ConnInfo) (net.Conn, error), error) {
-	return nil, nil
+	if !cfg.Transproxy && cfg.Connect == "" && cfg.ProxyProtocol == "" {
+		return nil, nil
+	}
+	d := &outbound.Dialer{
+		Target:      f.Target,
+		LocalAddr:   f.LocalAddr,
+		Transparent: cfg.Transproxy,
+		Connect:     cfg.Connect,
+	}
+	switch cfg.ProxyProtocol {
+	case "v1":
+		d.ProxyProtocol = 1
+	case "v2":
+		d.ProxyProtocol = 2
+	}
+	return func(ctx context.Context, info forward.ConnInfo) (net.Conn, error) {
+		return d.Dial(ctx, info.Client, info.Local)
+	}, nil
 }

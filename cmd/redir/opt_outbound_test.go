@@ -1,18 +1,69 @@
 package main
 
-import "testing"
+import (
+	"bytes"
+	"testing"
 
-func TestOutboundNotSupported(t *testing.T) {
-	checkNotSupported(t, []badCase{
-		{[]string{"-p", ":80", ":90"}, "-p/--transproxy"},
-		{[]string{"--transproxy", ":80", ":90"}, "-p/--transproxy"},
-		{[]string{"-x", "example.com:443", ":80", ":90"}, "-x/--connect"},
-		{[]string{"--proxy-protocol=v2", ":80", ":90"}, "--proxy-protocol"},
-	})
+	"github.com/redir-project/redir/forward"
+)
+
+// TestOutboundOptions covers what -p, -x and --proxy-protocol put in the
+// config, and that they combine.
+func TestOutboundOptions(t *testing.T) {
+	tests := []struct {
+		args  []string
+		trans bool
+		conn  string
+		pp    string
+	}{
+		{[]string{"-p", ":80", ":90"}, true, "", ""},
+		{[]string{"--transproxy", ":80", ":90"}, true, "", ""},
+		{[]string{"-x", "example.com:443", ":80", ":90"}, false, "example.com:443", ""},
+		{[]string{"--connect=[2001:db8::1]:443", ":80", ":90"}, false, "[2001:db8::1]:443", ""},
+		{[]string{"-x", "example.com:https", ":80", ":90"}, false, "example.com:443", ""},
+		{[]string{"--proxy-protocol=v1", ":80", ":90"}, false, "", "v1"},
+		{[]string{"--proxy-protocol", "v2", ":80", ":90"}, false, "", "v2"},
+		{[]string{"-p", "-x", "h:22", "--proxy-protocol=v2", ":80", ":90"}, true, "h:22", "v2"},
+	}
+	for _, tt := range tests {
+		cfg, _, err := parseArgs(tt.args, &bytes.Buffer{})
+		if err != nil {
+			t.Errorf("parseArgs(%q): %v", tt.args, err)
+			continue
+		}
+		if cfg.Transproxy != tt.trans || cfg.Connect != tt.conn || cfg.ProxyProtocol != tt.pp {
+			t.Errorf("parseArgs(%q): -p %v, -x %q, --proxy-protocol %q; want %v, %q, %q",
+				tt.args, cfg.Transproxy, cfg.Connect, cfg.ProxyProtocol, tt.trans, tt.conn, tt.pp)
+		}
+	}
 }
 
 func TestOutboundBadValues(t *testing.T) {
 	checkBad(t, []badCase{
 		{[]string{"--proxy-protocol=v3", ":80", ":90"}, `--proxy-protocol "v3"`},
+		{[]string{"--proxy-protocol=", ":80", ":90"}, `--proxy-protocol ""`},
+		{[]string{"-x", "", ":80", ":90"}, `-x/--connect ""`},
+		{[]string{"-x", "example.com", ":80", ":90"}, `-x/--connect "example.com"`},
+		{[]string{"-x", ":443", ":80", ":90"}, `-x/--connect ":443"`},
+		{[]string{"-x", "h:0", ":80", ":90"}, `-x/--connect "h:0"`},
+		{[]string{"-x", "h:70000", ":80", ":90"}, `-x/--connect "h:70000"`},
+		{[]string{"-x", "h:nosuchservice", ":80", ":90"}, `-x/--connect "h:nosuchservice"`},
+		{[]string{"-x", "a b:443", ":80", ":90"}, `-x/--connect "a b:443"`},
+		{[]string{"-p", "-b", "127.0.0.1", ":80", ":90"}, "-p/--transproxy and -b/--bind"},
 	})
+}
+
+// TestOutboundDialOff checks that without the options the built-in dial,
+// and with it the splice path, stays.
+func TestOutboundDialOff(t *testing.T) {
+	cfg, _, err := parseArgs([]string{"-b", "127.0.0.1", ":80", ":90"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := outboundDial(cfg, &forward.Forwarder{Target: cfg.Target}); d != nil || err != nil {
+		t.Errorf("outboundDial without -p, -x or --proxy-protocol: %v, %v; want nil, nil", d != nil, err)
+	}
+	if err := outboundCheck(cfg); err != nil {
+		t.Errorf("outboundCheck without -p: %v", err)
+	}
 }

@@ -1,0 +1,82 @@
+package outbound
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrNoCapability says transparent mode cannot work in this process.
+var ErrNoCapability = errors.New("outbound: this process has neither CAP_NET_ADMIN nor CAP_NET_RAW in its effective set")
+
+// TransparentDialer is a dialer whose connections carry source's IP
+// address, an address of some other host (the client's), so that the
+// target sees that host rather than this one. FTP data connections dial
+// with it too. The socket sets IP_TRANSPARENT (IPV6_TRANSPARENT), which
+// lets it bind an address that is not local; IP_FREEBIND is not needed on
+// top of it, the kernel's bind check accepts either in both families.
+//
+// The port of source is not used: the kernel picks one when connecting
+// (IP_BIND_ADDRESS_NO_PORT), so that the 4-tuple, not the address alone,
+// must be unique. Reusing the client's own port would make the target see
+// it too, but a client that connects again from the same port while the
+// previous outbound connection is still in TIME_WAIT would then fail with
+// EADDRINUSE; the client's port says nothing to a server anyway.
+//
+// The replies come back only when the host routes them to a local socket
+// (policy routing and an nftables "socket transparent" mark; see redir(1)).
+func TransparentDialer(source net.Addr) *net.Dialer {
+	d := &net.Dialer{KeepAlive: -1, Control: transparentControl}
+	if ap, err := addrOf(source); err == nil {
+		d.LocalAddr = net.TCPAddrFromAddrPort(netip.AddrPortFrom(ap.Addr(), 0))
+	} else {
+		// Dialing fails with the reason rather than going out from a
+		// local address, which would hide the client.
+		d.Control = func(string, string, syscall.RawConn) error {
+			return fmt.Errorf("outbound: transparent source: %w", err)
+		}
+	}
+	return d
+}
+
+// transparentControl sets the socket options before the bind.
+func transparentControl(network, _ string, rc syscall.RawConn) error {
+	level, opt, name := unix.SOL_IP, unix.IP_TRANSPARENT, "IP_TRANSPARENT"
+	if network == "tcp6" {
+		level, opt, name = unix.SOL_IPV6, unix.IPV6_TRANSPARENT, "IPV6_TRANSPARENT"
+	}
+	var serr error
+	err := rc.Control(func(fd uintptr) {
+		if serr = unix.SetsockoptInt(int(fd), level, opt, 1); serr != nil {
+			serr = fmt.Errorf("setsockopt %s: %w", name, serr)
+			return
+		}
+		serr = unix.SetsockoptInt(int(fd), unix.SOL_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1)
+		if serr != nil {
+			serr = fmt.Errorf("setsockopt IP_BIND_ADDRESS_NO_PORT: %w", serr)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return serr
+}
+
+// CheckCapability returns ErrNoCapability unless the process may set
+// IP_TRANSPARENT: CAP_NET_ADMIN or CAP_NET_RAW in its effective set.
+func CheckCapability() error {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("outbound: reading the capabilities: %w", err)
+	}
+	const want = 1<<unix.CAP_NET_ADMIN | 1<<unix.CAP_NET_RAW // both below 32
+	if data[0].Effective&want == 0 {
+		return ErrNoCapability
+	}
+	return nil
+}
