@@ -1,0 +1,194 @@
+package shaper
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sort"
+	"testing"
+	"time"
+)
+
+// tcpPair returns the two ends of a loopback TCP connection; Cleanup
+// closes both.
+func tcpPair(t *testing.T) (a, b *net.TCPConn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			c = nil
+		}
+		accepted <- c
+	}()
+	d, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := <-accepted
+	if c == nil {
+		d.Close()
+		t.Fatal("accept failed")
+	}
+	t.Cleanup(func() { d.Close(); c.Close() })
+	return d.(*net.TCPConn), c.(*net.TCPConn)
+}
+
+// TestRandomWaitBounds reads 200 packets that are all there already and
+// measures the gap before each: with Wait W every gap is a wait drawn
+// from 0..2W, so the gaps stay below 2W (plus the time a read takes),
+// average W and spread over the whole range.
+func TestRandomWaitBounds(t *testing.T) {
+	t.Parallel()
+	const (
+		w       = 20 * time.Millisecond
+		pkts    = 200
+		pkt     = 256
+		readDur = 3 * time.Millisecond // a read and a timer wake-up on a busy host
+	)
+	a, b := tcpPair(t)
+	if _, err := a.Write(make([]byte, pkts*pkt)); err != nil {
+		t.Fatal(err)
+	}
+	s := Wrap(b, Config{Wait: w, Packet: pkt})
+	buf := make([]byte, 32<<10)
+	if _, err := io.ReadFull(b, buf[:pkt]); err != nil { // all the data is in
+		t.Fatal(err)
+	}
+	var gaps []time.Duration
+	last := time.Now()
+	for i := 1; i < pkts; i++ {
+		n, err := s.Read(buf)
+		if err != nil || n != pkt {
+			t.Fatalf("read %d: %d bytes, %v; want %d", i, n, err, pkt)
+		}
+		now := time.Now()
+		gaps = append(gaps, now.Sub(last))
+		last = now
+	}
+	sort.Slice(gaps, func(i, j int) bool { return gaps[i] < gaps[j] })
+	var sum time.Duration
+	quarters := make([]int, 4)
+	for _, g := range gaps {
+		sum += g
+		quarters[min(int(g/(w/2)), 3)]++
+	}
+	mean := sum / time.Duration(len(gaps))
+	t.Logf("gaps: min %v, mean %v, max %v, by quarter of 0..2W %v", gaps[0], mean, gaps[len(gaps)-1], quarters)
+	if max := gaps[len(gaps)-1]; max > 2*w+readDur {
+		t.Errorf("longest gap %v, want at most 2W = %v (plus %v for the read)", max, 2*w, readDur)
+	}
+	if mean < w*85/100 || mean > w*115/100+readDur/3 {
+		t.Errorf("mean gap %v, want W = %v within 15%%", mean, w)
+	}
+	if gaps[0] > w/10 {
+		t.Errorf("shortest gap %v: the waits do not reach down to 0", gaps[0])
+	}
+	for i, q := range quarters {
+		if q < len(gaps)/10 || q > len(gaps)*4/10 {
+			t.Errorf("%d of %d gaps in quarter %d of 0..2W, want about a quarter: %v", q, len(gaps), i, quarters)
+		}
+	}
+}
+
+// TestReadAtMostPacket checks that a read delivers at most Packet bytes
+// whatever the caller's buffer, and all the bytes in order.
+func TestReadAtMostPacket(t *testing.T) {
+	a, b := tcpPair(t)
+	want := bytes.Repeat([]byte("0123456789abcdef"), 4096)
+	go func() { a.Write(want); a.CloseWrite() }()
+	s := Wrap(b, Config{Packet: 300})
+	var got []byte
+	buf := make([]byte, 32<<10)
+	for i := 0; i < 10_000; i++ {
+		n, err := s.Read(buf)
+		if n > 300 {
+			t.Fatalf("read %d bytes, want at most 300", n)
+		}
+		got = append(got, buf[:n]...)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("got %d bytes, want the %d sent", len(got), len(want))
+	}
+}
+
+// TestCloseEndsHold checks that closing a conn whose read is holding a
+// packet (here for minutes) ends the read at once.
+func TestCloseEndsHold(t *testing.T) {
+	a, b := tcpPair(t)
+	s := Wrap(b, Config{Rate: 8, Packet: 256}) // a byte a second
+	if _, err := a.Write(make([]byte, 512)); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1024)
+	if n, err := s.Read(buf); n != 256 || err != nil { // the first goes at once
+		t.Fatalf("first read: %d, %v", n, err)
+	}
+	time.AfterFunc(100*time.Millisecond, func() { s.Close() })
+	start := time.Now()
+	n, err := s.Read(buf)
+	if !errors.Is(err, net.ErrClosed) || n != 0 {
+		t.Errorf("read during Close: %d, %v; want 0, net.ErrClosed", n, err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Close ended the hold after %v", d)
+	}
+}
+
+// TestDeadlineWhileWaiting checks that the read deadline still ends a
+// read that waits for bytes to arrive.
+func TestDeadlineWhileWaiting(t *testing.T) {
+	_, b := tcpPair(t)
+	s := Wrap(b, Config{Rate: 1000, Wait: time.Millisecond})
+	s.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	start := time.Now()
+	if _, err := s.Read(make([]byte, 10)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read with no data: %v, want the deadline exceeded", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("deadline of 50ms ended the read after %v", d)
+	}
+}
+
+// TestCloseWritePassesThrough checks that a half-close through the
+// shaped conn reaches the peer, and that writes are not shaped.
+func TestCloseWritePassesThrough(t *testing.T) {
+	a, b := tcpPair(t)
+	s := Wrap(b, Config{Rate: 8, Packet: 256})
+	go func() {
+		s.Write(make([]byte, 1<<20)) // a MiB: far above the read rate
+		s.CloseWrite()
+	}()
+	a.SetReadDeadline(time.Now().Add(10 * time.Second))
+	n, err := io.Copy(io.Discard, a)
+	if err != nil || n != 1<<20 {
+		t.Fatalf("peer read %d bytes, %v; want 1 MiB and EOF", n, err)
+	}
+}
+
+// TestCloseWriteWithoutHalfClose checks that a conn that cannot half-close
+// is closed whole.
+func TestCloseWriteWithoutHalfClose(t *testing.T) {
+	p1, p2 := net.Pipe()
+	defer p2.Close()
+	s := Wrap(p1, Config{Rate: 1000})
+	if err := s.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p2.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("peer of a pipe closed by CloseWrite read %v, want EOF", err)
+	}
+}
