@@ -3,23 +3,39 @@ package main
 import (
 	"fmt"
 	"log/slog"
-	"slices"
 
 	"github.com/redir-project/redir/forward"
+	"github.com/redir-project/redir/ftp"
 )
 
-// ftpOptions checks -f.
+// ftpOptions checks -f and sets cfg.FTP.
 func (c *cliArgs) ftpOptions(cfg *config) error {
 	if !c.FTP.set {
 		return nil
 	}
-	if !slices.Contains([]string{"port", "pasv", "both"}, c.FTP.val) {
+	if _, err := ftp.ParseMode(c.FTP.val); err != nil {
 		return fmt.Errorf("invalid -f/--ftp type %q: want port, pasv or both", c.FTP.val)
 	}
-	return fmt.Errorf("-f/--ftp is %w", errNotSupported)
+	cfg.FTP = c.FTP.val
+	return nil
 }
 
-// ftpWrap is the FTP control-channel rewriter -f asks for, or nil.
+// ftpWrap is the FTP control-channel rewriter -f asks for, or nil, so that
+// without -f every connection keeps the splice path. Data connections go
+// back to f through Relay and carry the control connection's id.
 func ftpWrap(cfg config, f *forward.Forwarder, log *slog.Logger) wrapFunc {
-	return nil
+	if cfg.FTP == "" {
+		return nil
+	}
+	mode, err := ftp.ParseMode(cfg.FTP)
+	if err != nil {
+		return nil // ftpOptions refused it already
+	}
+	p := ftp.New(ftp.Config{
+		Mode:        mode,
+		Relay:       f.Relay,
+		Log:         log,
+		DialTimeout: cfg.ConnectTimeout,
+	})
+	return p.Wrap
 }

@@ -1,0 +1,116 @@
+package ftp
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// errSyntax is a PORT, EPRT, 227 or 229 argument that does not parse.
+var errSyntax = errors.New("ftp: malformed address")
+
+// splitLine cuts a control line into its verb (or reply code), upper-cased,
+// and the rest, with the line end and the space after the verb removed.
+func splitLine(line []byte) (verb, arg string) {
+	line = bytes.TrimSuffix(line, []byte("\n"))
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	v, a, _ := bytes.Cut(line, []byte(" "))
+	return strings.ToUpper(string(v)), string(a)
+}
+
+// parseHostPort reads RFC 959's "h1,h2,h3,h4,p1,p2" from the start of s,
+// surrounding spaces allowed.
+func parseHostPort(s string) (netip.AddrPort, error) {
+	f := strings.Split(strings.TrimSpace(s), ",")
+	if len(f) != 6 {
+		return netip.AddrPort{}, fmt.Errorf("%w: %q", errSyntax, s)
+	}
+	var b [6]byte
+	for i, n := range f {
+		v, err := strconv.ParseUint(n, 10, 8)
+		if err != nil || len(n) > 3 {
+			return netip.AddrPort{}, fmt.Errorf("%w: %q", errSyntax, s)
+		}
+		b[i] = byte(v)
+	}
+	port := uint16(b[4])<<8 | uint16(b[5])
+	return netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[:4])), port), nil
+}
+
+// formatHostPort is the "h1,h2,h3,h4,p1,p2" form of an IPv4 ap.
+func formatHostPort(ap netip.AddrPort) string {
+	a := ap.Addr().As4()
+	p := ap.Port()
+	return fmt.Sprintf("%d,%d,%d,%d,%d,%d", a[0], a[1], a[2], a[3], p>>8, p&0xff)
+}
+
+// parseEPRT reads RFC 2428's "|af|addr|port|", with any delimiter.
+func parseEPRT(s string) (netip.AddrPort, error) {
+	s = strings.TrimSpace(s)
+	if len(s) < 1 || s[0] < 33 || s[0] > 126 {
+		return netip.AddrPort{}, fmt.Errorf("%w: %q", errSyntax, s)
+	}
+	f := strings.Split(s, s[:1])
+	if len(f) != 5 || f[0] != "" || f[4] != "" {
+		return netip.AddrPort{}, fmt.Errorf("%w: %q", errSyntax, s)
+	}
+	addr, err := netip.ParseAddr(f[2])
+	port, perr := strconv.ParseUint(f[3], 10, 16)
+	ok := err == nil && perr == nil && addr.Zone() == "" &&
+		(f[1] == "1" && addr.Is4() || f[1] == "2" && addr.Is6())
+	if !ok {
+		return netip.AddrPort{}, fmt.Errorf("%w: %q", errSyntax, s)
+	}
+	return netip.AddrPortFrom(addr, uint16(port)), nil
+}
+
+// formatEPRT is the "|af|addr|port|" form of ap.
+func formatEPRT(ap netip.AddrPort) string {
+	af := 2
+	if ap.Addr().Is4() {
+		af = 1
+	}
+	return fmt.Sprintf("|%d|%s|%d|", af, ap.Addr(), ap.Port())
+}
+
+// parse227 finds the port in a 227 reply's text: the six numbers start at
+// its first digit (RFC 1123 4.1.2.6: do not rely on the parentheses).
+func parse227(text string) (uint16, error) {
+	i := strings.IndexAny(text, "0123456789")
+	if i < 0 {
+		return 0, fmt.Errorf("%w: %q", errSyntax, text)
+	}
+	j := i
+	for j < len(text) && (text[j] == ',' || text[j] >= '0' && text[j] <= '9') {
+		j++
+	}
+	ap, err := parseHostPort(text[i:j])
+	if err != nil {
+		return 0, err
+	}
+	return ap.Port(), nil
+}
+
+// parse229 finds the port in a 229 reply's text: "(|||port|)", with any
+// delimiter in place of "|".
+func parse229(text string) (uint16, error) {
+	i := strings.IndexByte(text, '(')
+	if i < 0 || len(text) < i+6 {
+		return 0, fmt.Errorf("%w: %q", errSyntax, text)
+	}
+	d := text[i+1]
+	rest := text[i+1:]
+	end := strings.IndexByte(rest, ')')
+	if d < 33 || d > 126 || end < 0 || !strings.HasPrefix(rest, strings.Repeat(string(d), 3)) {
+		return 0, fmt.Errorf("%w: %q", errSyntax, text)
+	}
+	num, ok := strings.CutSuffix(rest[3:end], string(d))
+	port, err := strconv.ParseUint(num, 10, 16)
+	if !ok || err != nil || port == 0 {
+		return 0, fmt.Errorf("%w: %q", errSyntax, text)
+	}
+	return uint16(port), nil
+}
