@@ -9,12 +9,16 @@ import (
 	"strings"
 )
 
-// addresses fills Listen and Target from the positional arguments or from
-// the redir 2.x options --laddr, --lport, --caddr and --cport.
+// addresses fills Listen and Target from the positional arguments, from
+// the redir 2.x options --laddr, --lport, --caddr and --cport, or from the
+// --config file's listen and target lines.
 func (c *cliArgs) addresses(cfg *config) error {
 	if c.Laddr.set || c.Lport.set || c.Caddr.set || c.Cport.set {
 		cfg.Foreground = true
 		return c.v2Addresses(cfg)
+	}
+	if c.conf != nil && !c.Arg2.set {
+		return c.fileAddresses(cfg)
 	}
 	if c.Inetd || c.activated {
 		return c.inheritedTarget(cfg)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	"github.com/redir-project/redir/cmd/internal/conffile"
 	"github.com/redir-project/redir/forward"
 )
 
@@ -65,6 +66,8 @@ type cliArgs struct {
 	// activated is not an option: systemd passed sockets (LISTEN_FDS), so
 	// SRC is not given. parseCommandLine sets it before kong runs.
 	activated bool `kong:"-"`
+	// conf is the --config file once applyConfigFile has merged it.
+	conf *conffile.File `kong:"-"`
 }
 
 // optArg is an option value as typed, and whether it was given at all, so
@@ -155,6 +158,7 @@ func (c *cliArgs) toConfig() (config, error) {
 		Foreground: c.Foreground || c.Inetd || c.activated, // nothing to fork for
 		Syslog:     c.Syslog,
 		Ident:      "redir",
+		ConfigFile: c.Config.val,
 	}
 	steps := []func(*config) error{
 		c.logging, c.timeouts, c.exitIdle, c.bind, c.addresses,
