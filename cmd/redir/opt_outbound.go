@@ -59,7 +59,7 @@ func outboundCheck(cfg config) error {
 		return nil
 	}
 	if err := outbound.CheckCapability(); err != nil {
-		return fmt.Errorf("-p/--transproxy needs CAP_NET_ADMIN or CAP_NET_RAW: %w", err)
+		return fmt.Errorf("-p/--transproxy: %w", err)
 	}
 	return nil
 }

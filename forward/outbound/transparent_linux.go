@@ -11,7 +11,7 @@ import (
 )
 
 // ErrNoCapability says transparent mode cannot work in this process.
-var ErrNoCapability = errors.New("outbound: this process has neither CAP_NET_ADMIN nor CAP_NET_RAW in its effective set")
+var ErrNoCapability = errors.New("outbound: IP_TRANSPARENT needs CAP_NET_ADMIN or CAP_NET_RAW, and this process has neither in its effective set")
 
 // TransparentDialer is a dialer whose connections carry source's IP
 // address, an address of some other host (the client's), so that the
