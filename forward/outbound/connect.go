@@ -46,7 +46,7 @@ func Handshake(ctx context.Context, c *net.TCPConn, authority string) (net.Conn,
 		return nil, fmt.Errorf("outbound: CONNECT %s: %w", authority, err)
 	}
 	if status[len("HTTP/1.x ")] != '2' {
-		return nil, fmt.Errorf("%w: CONNECT %s: %q", ErrRefused, authority, status)
+		return nil, fmt.Errorf("%w to %s: %q", ErrRefused, authority, status)
 	}
 	if br.Buffered() == 0 {
 		return c, nil

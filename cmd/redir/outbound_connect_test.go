@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startTinyproxy runs a real tinyproxy on 127.0.0.1 in the foreground,
+// with a private config that allows CONNECT to port allowed only, and
+// returns its address.
+func startTinyproxy(t *testing.T, allowed string) string {
+	t.Helper()
+	port := portFree(t, "127.0.0.1")
+	conf := filepath.Join(t.TempDir(), "tinyproxy.conf")
+	text := fmt.Sprintf("Port %s\nListen 127.0.0.1\nTimeout 30\nConnectPort %s\nLogLevel Info\n", port, allowed)
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("tinyproxy", "-d", "-c", conf)
+	out := new(lockedBuffer)
+	cmd.Stdout, cmd.Stderr = out, out
+	startCmd(t, cmd, "tinyproxy")
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("tinyproxy output:\n%s", out)
+		}
+	})
+	addr := net.JoinHostPort("127.0.0.1", port)
+	waitListening(t, addr)
+	return addr
+}
+
+// greeter is a target that speaks first: it sends greeting on accept,
+// reads exactly want bytes (put on got), then sends "BYE" and closes.
+// tinyproxy ends a tunnel at the first EOF from either side, so the end
+// is the target's, not a half-close of the client's.
+func greeter(greeting []byte, want int, got chan<- []byte) func(net.Conn) {
+	return func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(20 * time.Second))
+		if _, err := c.Write(greeting); err != nil {
+			return
+		}
+		buf := make([]byte, want)
+		n, _ := io.ReadFull(c, buf)
+		got <- buf[:n]
+		c.Write([]byte("BYE"))
+	}
+}
+
+// TestConnectTinyproxy: -x through a real tinyproxy relays byte-exact
+// both ways, the target's greeting (sent on accept, so it follows
+// tinyproxy's 200 at once) included.
+func TestConnectTinyproxy(t *testing.T) {
+	greeting, up := randomBytes(64<<10, 7), randomBytes(256<<10, 8)
+	got := make(chan []byte, 1)
+	backend := startBackend(t, "127.0.0.1:0", greeter(greeting, len(up), got))
+	_, bport, _ := net.SplitHostPort(backend)
+	proxy := startTinyproxy(t, bport)
+	addr := freeAddr(t, "127.0.0.1")
+	p := startRedir(t, "-n", "-l", "info", "-x", backend, addr, proxy)
+	p.waitLog(t, "listening on")
+	c := dialRetry(t, addr)
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	sent := make(chan error, 1)
+	go func() { _, err := c.Write(up); sent <- err }()
+	down, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("client reading: %v", err)
+	}
+	if err := <-sent; err != nil {
+		t.Fatalf("client sending: %v", err)
+	}
+	if want := append(bytes.Clone(greeting), "BYE"...); !bytes.Equal(down, want) {
+		t.Errorf("client got %d bytes, want the greeting and BYE, %d (first 64: %q)", len(down), len(want), down[:min(64, len(down))])
+	}
+	if b := <-got; !bytes.Equal(b, up) {
+		t.Errorf("target got %d bytes, not the client's %d", len(b), len(up))
+	}
+	c.Close()
+	p.waitLog(t, "reason=eof")
+	p.stopOK(t)
+}
+
+// TestConnectDenied: a port tinyproxy refuses closes the client with no
+// byte sent, and the dial error record has tinyproxy's status line.
+func TestConnectDenied(t *testing.T) {
+	backend := startBackend(t, "127.0.0.1:0", echo)
+	proxy := startTinyproxy(t, portFree(t, "127.0.0.1")) // not backend's port
+	addr := freeAddr(t, "127.0.0.1")
+	p := startRedir(t, "-n", "-x", backend, addr, proxy)
+	p.waitLog(t, "listening on")
+	c := dialRetry(t, addr)
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	c.Write([]byte("hello?"))
+	if b, err := io.ReadAll(c); len(b) != 0 {
+		t.Errorf("client got %q (%v), want the connection closed with nothing", b, err)
+	}
+	p.waitLog(t, "dial error")
+	p.waitLog(t, "403 Access violation")
+	if log := p.stderr.String(); !strings.Contains(log, "CONNECT to "+backend) {
+		t.Errorf("the record does not name the CONNECT target %s:\n%s", backend, log)
+	}
+	p.stopOK(t)
+}
