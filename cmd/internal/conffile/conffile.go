@@ -87,11 +87,11 @@ func Parse(r io.Reader, path string) (*File, error) {
 		seen[e.Key] = n
 		f.Entries = append(f.Entries, e)
 	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			err = fmt.Errorf("line longer than %d bytes", maxLine)
-		}
-		return nil, &Error{Path: path, Line: n + 1, Err: err}
+	switch err := sc.Err(); {
+	case errors.Is(err, bufio.ErrTooLong):
+		return nil, &Error{Path: path, Line: n + 1, Err: fmt.Errorf("line longer than %d bytes", maxLine)}
+	case err != nil: // a read error names the path itself (*os.PathError)
+		return nil, err
 	}
 	return f, nil
 }

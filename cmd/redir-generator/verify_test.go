@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestDropInVerifies: systemd-analyze verify accepts the shipped units
+// (packaging/systemd) with the drop-in the generator writes, and refuses
+// the socket without it.
+func TestDropInVerifies(t *testing.T) {
+	root := t.TempDir()
+	unitDir := filepath.Join(root, "usr/lib/systemd/system")
+	copyFiles(t, unitDir, "../../packaging/systemd/redir@.socket", "../../packaging/systemd/redir@.service")
+	host, _ := filepath.Glob("/usr/lib/systemd/system/*.target")
+	slices, _ := filepath.Glob("/usr/lib/systemd/system/*.slice")
+	copyFiles(t, unitDir, append(host, slices...)...)
+	// Any executable will do for ExecStart=/usr/bin/redir.
+	copyFiles(t, filepath.Join(root, "usr/bin"), generatorBin)
+	if err := os.Rename(filepath.Join(root, "usr/bin/redir-generator"), filepath.Join(root, "usr/bin/redir")); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(root, "etc/redir")
+	writeFiles(t, conf, map[string]string{"web.conf": "listen = 8080\nlisten = [::1]:8080\ntarget = 127.0.0.1:80\n"})
+
+	if out, ok := verify(t, root); ok || !strings.Contains(out, "Unit has no Listen setting") {
+		t.Fatalf("without the drop-in, verify (exit 0: %v) should refuse the socket:\n%s", ok, out)
+	}
+	// systemd-analyze --root reads no generator directory: the drop-in
+	// goes where an administrator's would, with the same name.
+	out := filepath.Join(root, "etc/systemd/system")
+	if code, stderr := runGenerator(t, conf, out, out, out); code != 0 || stderr != "" {
+		t.Fatalf("generator: exit status %d, stderr %q", code, stderr)
+	}
+	if text, ok := verify(t, root); !ok || strings.TrimSpace(text) != "" {
+		t.Errorf("systemd-analyze verify with the drop-in (exit 0: %v):\n%s", ok, text)
+	}
+}
+
+// verify runs systemd-analyze verify on instance web in root.
+func verify(t *testing.T, root string) (string, bool) {
+	t.Helper()
+	cmd := exec.Command("systemd-analyze", "verify", "--man=no", "--root="+root, "redir@web.socket", "redir@web.service")
+	cmd.Env = append(os.Environ(), "SYSTEMD_LOG_COLOR=0")
+	out, err := cmd.CombinedOutput()
+	if _, ok := err.(*exec.ExitError); err != nil && !ok {
+		t.Fatalf("systemd-analyze (package systemd) is needed: %v", err)
+	}
+	return string(out), err == nil
+}
+
+// copyFiles copies each file into dir, keeping its name and mode.
+func copyFiles(t *testing.T, dir string, files ...string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, st.Mode().Perm()); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestLogger: a line on stderr always; on the kernel log too, in its
+// "<priority>identifier[pid]: message" form, when stderr goes nowhere.
+func TestLogger(t *testing.T) {
+	var stderr, kmsg bytes.Buffer
+	l := &logger{stderr: &stderr, kmsg: &kmsg}
+	l.printf("skipping %s: %v", "/etc/redir/a.conf", "two\nlines")
+	if stderr.String() != "redir-generator: skipping /etc/redir/a.conf: two lines\n" {
+		t.Errorf("stderr %q", stderr.String())
+	}
+	if !regexp.MustCompile(`^<28>redir-generator\[[0-9]+\]: skipping /etc/redir/a\.conf: two lines\n$`).MatchString(kmsg.String()) {
+		t.Errorf("kmsg %q", kmsg.String())
+	}
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	file, err := os.Create(filepath.Join(t.TempDir(), "f"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	if !isDevNull(null) || isDevNull(file) {
+		t.Errorf("isDevNull: /dev/null %v, a file %v; want true, false", isDevNull(null), isDevNull(file))
+	}
+}
