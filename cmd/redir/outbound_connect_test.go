@@ -14,17 +14,23 @@ import (
 )
 
 // startTinyproxy runs a real tinyproxy on 127.0.0.1 in the foreground,
-// with a private config that allows CONNECT to port allowed only, and
-// returns its address.
-func startTinyproxy(t *testing.T, allowed string) string {
+// in namespace ns ("" for this one), with a private config that allows
+// CONNECT to port allowed only, and returns its address.
+func startTinyproxy(t *testing.T, ns, allowed string) string {
 	t.Helper()
-	port := portFree(t, "127.0.0.1")
+	port := "3128" // a namespace of the test's own: free
+	if ns == "" {
+		port = portFree(t, "127.0.0.1")
+	}
 	conf := filepath.Join(t.TempDir(), "tinyproxy.conf")
 	text := fmt.Sprintf("Port %s\nListen 127.0.0.1\nTimeout 30\nConnectPort %s\nLogLevel Info\n", port, allowed)
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command("tinyproxy", "-d", "-c", conf)
+	if ns != "" {
+		cmd = exec.Command("ip", "netns", "exec", ns, "tinyproxy", "-d", "-c", conf)
+	}
 	out := new(lockedBuffer)
 	cmd.Stdout, cmd.Stderr = out, out
 	startCmd(t, cmd, "tinyproxy")
@@ -34,8 +40,35 @@ func startTinyproxy(t *testing.T, allowed string) string {
 		}
 	})
 	addr := net.JoinHostPort("127.0.0.1", port)
-	waitListening(t, addr)
+	if ns == "" {
+		waitListening(t, addr)
+	} else {
+		nsWaitListening(t, ns, addr)
+	}
 	return addr
+}
+
+// nsWaitListening waits up to 10 s for a connection to addr in namespace
+// ns to succeed.
+func nsWaitListening(t *testing.T, ns, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var err error
+		inNetns(t, ns, func() {
+			var c net.Conn
+			if c, err = net.DialTimeout("tcp", addr, time.Second); err == nil {
+				c.Close()
+			}
+		})
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing listens on %s in namespace %s after 10s: %v", addr, ns, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // greeter is a target that speaks first: it sends greeting on accept,
@@ -63,7 +96,7 @@ func TestConnectTinyproxy(t *testing.T) {
 	got := make(chan []byte, 1)
 	backend := startBackend(t, "127.0.0.1:0", greeter(greeting, len(up), got))
 	_, bport, _ := net.SplitHostPort(backend)
-	proxy := startTinyproxy(t, bport)
+	proxy := startTinyproxy(t, "", bport)
 	addr := freeAddr(t, "127.0.0.1")
 	p := startRedir(t, "-n", "-l", "info", "-x", backend, addr, proxy)
 	p.waitLog(t, "listening on")
@@ -93,7 +126,7 @@ func TestConnectTinyproxy(t *testing.T) {
 // byte sent, and the dial error record has tinyproxy's status line.
 func TestConnectDenied(t *testing.T) {
 	backend := startBackend(t, "127.0.0.1:0", echo)
-	proxy := startTinyproxy(t, portFree(t, "127.0.0.1")) // not backend's port
+	proxy := startTinyproxy(t, "", portFree(t, "127.0.0.1")) // not backend's port
 	addr := freeAddr(t, "127.0.0.1")
 	p := startRedir(t, "-n", "-x", backend, addr, proxy)
 	p.waitLog(t, "listening on")
@@ -108,5 +141,23 @@ func TestConnectDenied(t *testing.T) {
 	if log := p.stderr.String(); !strings.Contains(log, "CONNECT to "+backend) {
 		t.Errorf("the record does not name the CONNECT target %s:\n%s", backend, log)
 	}
+	p.stopOK(t)
+}
+
+// TestConnectProxyProtocol: with -x, the PROXY header goes through the
+// tunnel: the server behind tinyproxy (a real nginx) reads the client's
+// address from it, and sees tinyproxy as its peer.
+func TestConnectProxyProtocol(t *testing.T) {
+	ns := newNetns(t)
+	nsRun(t, ns, "ip", "addr", "add", "127.0.0.3/8", "dev", "lo")
+	accessLog := startNginx(t, ns)
+	proxy := startTinyproxy(t, ns, "8080")
+	p := nsStart(t, ns, redirBin, "-n", "-x", "127.0.0.1:8080", "--proxy-protocol", "v2", "127.0.0.1:8003", proxy)
+	p.waitLog(t, "listening on")
+	conn := nsDial(t, ns, "127.0.0.3:0", "127.0.0.1:8003")
+	httpGet(t, conn)
+	conn.Close()
+	port := conn.LocalAddr().(*net.TCPAddr).Port
+	waitFileLine(t, accessLog, fmt.Sprintf("127.0.0.3 %d 127.0.0.1 8003 127.0.0.1", port))
 	p.stopOK(t)
 }
