@@ -12,6 +12,7 @@ const usageText = `Usage: redir [-hinpsv] [-b IP] [-f TYPE] [-I NAME] [-l LEVEL]
        redir -i [OPTIONS] [DST]:PORT
        redir [OPTIONS] [DST]:PORT          (under systemd socket activation)
        redir [OPTIONS] --lport=PORT [--laddr=ADDR] --cport=PORT [--caddr=ADDR]
+       redir --config=FILE [OPTIONS] [[SRC]:PORT] [[DST]:PORT]
 
   -b, --bind=IP            Connect to DST from this local address, for hosts
                            with several addresses on the server side
@@ -49,6 +50,12 @@ Connections:
       --exit-idle-time=SEC   With -i or socket activation: exit 0 after SEC
                              seconds with no connection open (the socket
                              stays with inetd or systemd)
+
+Config file (redir.conf(5)):
+      --config=FILE        Read options and the listen and target lines
+                           from FILE; the command line wins.  One argument
+                           is then DST, two are SRC and DST.  Under socket
+                           activation or -i the listen lines are ignored
 
 Old syntax (redir 2.x), implies -n:
       --lport=PORT         Local port to listen on
