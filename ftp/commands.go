@@ -18,7 +18,7 @@ const (
 
 // command rewrites one line from the client (lineFunc).
 func (s *session) command(line []byte) ([]byte, error) {
-	verb, arg := splitLine(line)
+	verb, arg := splitCommand(line)
 	complete := line[len(line)-1] == '\n'
 	switch {
 	case verb == "PORT" || verb == "EPRT":

@@ -39,7 +39,7 @@ func (s *syncBuffer) String() string {
 }
 
 // stubSession is a session whose data listeners are only recorded: the
-// n-th gets port 40000+n on the address it is to listen on.
+// n-th gets port 40000+n (modulo 20000) on the address it is to listen on.
 func stubSession(mode Mode, l legs) (*session, *syncBuffer, *[]dataPlan) {
 	s := &session{
 		cfg: Config{Mode: mode}, log: slog.New(slog.DiscardHandler),
@@ -51,7 +51,7 @@ func stubSession(mode Mode, l legs) (*session, *syncBuffer, *[]dataPlan) {
 	var plans []dataPlan
 	s.open = func(d dataPlan) (netip.AddrPort, error) {
 		plans = append(plans, d)
-		return netip.AddrPortFrom(d.listen, uint16(40000+len(plans)-1)), nil
+		return netip.AddrPortFrom(d.listen, uint16(40000+(len(plans)-1)%20000)), nil
 	}
 	return s, toClient, &plans
 }

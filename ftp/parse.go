@@ -12,13 +12,34 @@ import (
 // errSyntax is a PORT, EPRT, 227 or 229 argument that does not parse.
 var errSyntax = errors.New("ftp: malformed address")
 
-// splitLine cuts a control line into its verb (or reply code), upper-cased,
-// and the rest, with the line end and the space after the verb removed.
-func splitLine(line []byte) (verb, arg string) {
+// trimEnd removes a line's "\n" or "\r\n".
+func trimEnd(line []byte) []byte {
 	line = bytes.TrimSuffix(line, []byte("\n"))
-	line = bytes.TrimSuffix(line, []byte("\r"))
-	v, a, _ := bytes.Cut(line, []byte(" "))
-	return strings.ToUpper(string(v)), string(a)
+	return bytes.TrimSuffix(line, []byte("\r"))
+}
+
+// splitCommand cuts a command line into its verb, the leading letters
+// upper-cased, and its argument, after one space or tab. A verb is cut
+// wherever its letters end, so that no spelling a server might take for
+// PORT ("PORT\t…", "PORT1,…") slips past as another command.
+func splitCommand(line []byte) (verb, arg string) {
+	line = trimEnd(line)
+	i := 0
+	for i < len(line) && (line[i]|0x20 >= 'a' && line[i]|0x20 <= 'z') {
+		i++
+	}
+	verb, rest := strings.ToUpper(string(line[:i])), line[i:]
+	if len(rest) > 0 && (rest[0] == ' ' || rest[0] == '\t') {
+		rest = rest[1:]
+	}
+	return verb, string(rest)
+}
+
+// splitReply cuts a reply line into its first word (the code, for a last
+// or only line) and the text after the space.
+func splitReply(line []byte) (code, text string) {
+	c, t, _ := bytes.Cut(trimEnd(line), []byte(" "))
+	return string(c), string(t)
 }
 
 // parseHostPort reads RFC 959's "h1,h2,h3,h4,p1,p2" from the start of s,

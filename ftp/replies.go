@@ -8,7 +8,7 @@ import (
 // reply rewrites one line from the server (lineFunc): with Pasv, a 227 or
 // 229 reply becomes one naming a data listener of the redirector.
 func (s *session) reply(line []byte) ([]byte, error) {
-	code, text := splitLine(line)
+	code, text := splitReply(line)
 	if code != "227" && code != "229" {
 		return line, nil
 	}

@@ -50,6 +50,8 @@ var commandCases = []rewriteCase{
 	{name: "bounce refused with pasv only", mode: Pasv, legs: v4,
 		in: "PORT 198,51,100,20,0,21\r\nPORT 192,0,2,10,4,1\r\n", out: "PORT 192,0,2,10,4,1\r\n",
 		toClient: replyBounce + "\r\n"},
+	{name: "bounce spelt with a tab or no space", mode: Both, legs: v4,
+		in: "PORT\t203,0,113,5,0,21\r\nPort203,0,113,5,0,21\n", toClient: strings.Repeat(replyBounce+"\r\n", 2)},
 	{name: "port zero", mode: Port, legs: v4, in: "PORT 192,0,2,10,0,0\r\n", toClient: replyBounce + "\r\n"},
 	{name: "malformed PORT", mode: Port, legs: v4,
 		in: "PORT 192,0,2,10,4\r\nEPRT |3|x|1|\r\nPORT\r\n", toClient: strings.Repeat(replySyntax+"\r\n", 3)},
