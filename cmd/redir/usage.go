@@ -7,7 +7,7 @@ var version = "dev"
 // usageText is what -h prints: redir 3.3's usage, plus the options this
 // redir adds and the redir 2.x syntax it always accepts.
 const usageText = `Usage: redir [-hinpsv] [-b IP] [-f TYPE] [-I NAME] [-l LEVEL] [-t SEC]
-             [-x STR] [-m BPS] [-o FLAG] [-w MSEC] [-z BYTES]
+             [-x HOST:PORT] [-m BPS] [-o FLAG] [-w MSEC] [-z BYTES]
              [SRC]:PORT [DST]:PORT
        redir -i [OPTIONS] [DST]:PORT
        redir [OPTIONS] [DST]:PORT          (under systemd socket activation)
@@ -28,12 +28,15 @@ const usageText = `Usage: redir [-hinpsv] [-b IP] [-f TYPE] [-I NAME] [-l LEVEL]
   -l, --loglevel=LEVEL     Set log level: none, err, notice*, info, debug
   -n, --foreground         Run in foreground, log to stderr (unless -s, or
                            stderr is the journal: then to journald)
-  -p, --transproxy         Run in Linux's transparent proxy mode
+  -p, --transproxy         Connect to DST from the client's own address
+                           (IP_TRANSPARENT; needs CAP_NET_ADMIN or
+                           CAP_NET_RAW and the routing in redir(1))
   -s, --syslog             Log messages to journald where it runs, else to
                            syslog (the default without -n)
   -t, --timeout=SEC        Set timeout to SEC seconds, default off (0)
   -v, --version            Show program version
-  -x, --connect=STR        CONNECT string passed to proxy server
+  -x, --connect=HOST:PORT  DST is an HTTP proxy: relay to HOST:PORT
+                           through it (CONNECT), once it answers 2xx
 
 Traffic Shaping:
   -m, --max-bandwidth=BPS  Limit the bandwidth to BPS bits/second
@@ -50,6 +53,8 @@ Connections:
       --exit-idle-time=SEC   With -i or socket activation: exit 0 after SEC
                              seconds with no connection open (the socket
                              stays with inetd or systemd)
+      --proxy-protocol=V     Send DST a PROXY protocol header, V is v1 or
+                             v2, with the client's address before its bytes
 
 Config file (redir.conf(5)):
       --config=FILE        Read options and the listen and target lines
@@ -74,6 +79,6 @@ SRC, listening (Accept=no) or one connection each (Accept=yes), and redir
 stays in the foreground.  A connection passed already accepted (Accept=yes,
 inetd nowait) is relayed, then redir exits.
 
-Not supported yet, refused with an error: -f, -p, -x, -m, -o, -w, -z.
+Not supported yet, refused with an error: -f, -m, -o, -w, -z.
 Exit status: 0 ok, 1 runtime error (e.g. port in use), 2 usage error.
 `
