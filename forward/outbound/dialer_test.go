@@ -177,3 +177,36 @@ func TestHandshakeRefused(t *testing.T) {
 		t.Errorf("Dial through a refusing proxy: %v", err)
 	}
 }
+
+// TestDialKeepsTCPConn checks that a PROXY header, and a CONNECT answer
+// with nothing after it, leave the plain *net.TCPConn, so forward still
+// splices; and that the header is the first thing the target reads.
+func TestDialKeepsTCPConn(t *testing.T) {
+	first := make(chan string, 1)
+	target := listen(t, "127.0.0.1:0", func(c net.Conn) {
+		buf := make([]byte, 4096)
+		n, _ := c.Read(buf)
+		if s := string(buf[:n]); strings.HasPrefix(s, "CONNECT ") {
+			c.Write([]byte("HTTP/1.1 200 OK\r\n\r\n"))
+			n, _ = c.Read(buf)
+		}
+		first <- string(buf[:n])
+		c.Close()
+	})
+	for _, d := range []*Dialer{
+		{Target: target, ProxyProtocol: 1},
+		{Target: target, Connect: "h:1", ProxyProtocol: 1},
+	} {
+		c, err := d.Dial(dialCtx(t), tcpAddr("192.0.2.1:1000"), tcpAddr("192.0.2.2:80"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := c.(*net.TCPConn); !ok {
+			t.Errorf("Dial with %+v returned %T, want *net.TCPConn", d, c)
+		}
+		if got := <-first; got != "PROXY TCP4 192.0.2.1 192.0.2.2 1000 80\r\n" {
+			t.Errorf("with %+v the target read %q first", d, got)
+		}
+		c.Close()
+	}
+}
