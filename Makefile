@@ -2,7 +2,7 @@
 # make package  dist/redir_VERSION-1_ARCH.deb and dist/redir-VERSION-1.ARCH.rpm,
 #               (nfpm, installed with go install into $(TOOLS) when missing)
 # make lint     lintian and rpmlint on what make package built
-#               (packaging/lintian-overrides, packaging/rpmlintrc)
+#               (packaging/lintian-overrides, packaging/rpmlint.toml)
 # make clean
 #
 # VERSION comes from the newest tag (v4.1.0 → 4.1.0; commits after it →
@@ -55,7 +55,7 @@ package: $(NFPM)
 
 lint:
 	lintian --fail-on warning --tag-display-limit 0 $(DIST)/redir_*.deb
-	rpmlint -r packaging/rpmlintrc $(DIST)/redir-*.rpm
+	rpmlint -c packaging/rpmlint.toml $(DIST)/redir-*.rpm
 
 clean:
 	rm -rf $(BIN)/redir $(BIN)/redir-generator $(DIST)

@@ -28,6 +28,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	redirBin = filepath.Join(dir, "redir")
+	built.dir = dir
 	cmd := exec.Command("go", "build", "-o", redirBin, "../cmd/redir")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
