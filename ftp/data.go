@@ -38,7 +38,7 @@ func (s *session) openData(d dataPlan) (netip.AddrPort, error) {
 		return netip.AddrPort{}, net.ErrClosed
 	}
 	if s.pending != nil {
-		s.pending(errSuperseded)
+		s.pending()
 	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(s.ctx, "tcp", netip.AddrPortFrom(d.listen, 0).String())
@@ -46,7 +46,9 @@ func (s *session) openData(d dataPlan) (netip.AddrPort, error) {
 		return netip.AddrPort{}, err
 	}
 	ctx, cancel := context.WithCancelCause(s.ctx)
-	s.pending = cancel
+	// Closed here, not by the context's AfterFunc alone: once the client
+	// is told of the new listener, the old one must take nothing more.
+	s.pending = func() { cancel(errSuperseded); ln.Close() }
 	s.data.Add(1)
 	go s.serveData(ctx, ln.(*net.TCPListener), d)
 	return ln.Addr().(*net.TCPAddr).AddrPort(), nil

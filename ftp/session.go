@@ -42,8 +42,8 @@ type session struct {
 	stop    context.CancelFunc
 	mu      sync.Mutex // guards closed, pending and data's Add
 	closed  bool
-	pending context.CancelCauseFunc // the data listener waiting, if any
-	data    sync.WaitGroup          // the data goroutines
+	pending func()         // closes the data listener waiting, if any
+	data    sync.WaitGroup // the data goroutines
 }
 
 func newSession(cfg Config, id uint64, client, target net.Conn) (*session, error) {
