@@ -3,36 +3,59 @@ package main
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/redir-project/redir/systemd"
 )
 
 // logger writes each message as a line to stderr and, when stderr goes
 // nowhere (systemd runs generators with it on /dev/null), to the kernel
-// log, which the journal reads, as systemd.generator(7) advises.
+// log, which the journal reads, as systemd.generator(7) advises. Where
+// there is no /dev/kmsg (systemd-nspawn hides it) it sends to journald's
+// socket instead, when that exists: on a daemon-reload, which is when an
+// administrator is there to read the message.
 type logger struct {
 	stderr io.Writer
-	kmsg   io.Writer // nil: not used
+	system func(msg string) // nil: stderr is enough
 }
 
-func newLogger(stderr *os.File) *logger {
+// newLogger sets up a logger for stderr; kmsg and journal are the paths of
+// the kernel log device and journald's socket.
+func newLogger(stderr *os.File, kmsg, journal string) *logger {
 	l := &logger{stderr: stderr}
-	if isDevNull(stderr) {
-		if k, err := os.OpenFile("/dev/kmsg", os.O_WRONLY, 0); err == nil {
-			l.kmsg = k // open until the process ends
-		}
+	if !isDevNull(stderr) {
+		return l
+	}
+	if k, err := os.OpenFile(kmsg, os.O_WRONLY, 0); err == nil {
+		// open until the process ends; <28>: facility daemon, priority warning
+		l.system = func(msg string) { fmt.Fprintf(k, "<28>%s[%d]: %s\n", ident, os.Getpid(), msg) }
+		return l
+	}
+	if fi, err := os.Stat(journal); err != nil || fi.Mode().Type() != os.ModeSocket {
+		return l
+	}
+	h, err := systemd.NewJournalHandler(systemd.JournalOptions{
+		Identifier: ident, Socket: journal, Timeout: 100 * time.Millisecond,
+	})
+	if err == nil {
+		log := slog.New(h)
+		l.system = func(msg string) { log.Warn(msg) }
 	}
 	return l
 }
 
+const ident = "redir-generator"
+
 func (l *logger) printf(format string, args ...any) {
 	msg := strings.ReplaceAll(fmt.Sprintf(format, args...), "\n", " ")
-	fmt.Fprintf(l.stderr, "redir-generator: %s\n", msg)
-	if l.kmsg != nil {
-		// <28>: facility daemon, priority warning.
-		fmt.Fprintf(l.kmsg, "<28>redir-generator[%d]: %s\n", os.Getpid(), msg)
+	fmt.Fprintf(l.stderr, "%s: %s\n", ident, msg)
+	if l.system != nil {
+		l.system(msg)
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	"strings"
 
 	"github.com/redir-project/redir/cmd/internal/conffile"
+	"github.com/redir-project/redir/systemd"
 )
 
 const (
@@ -41,7 +42,7 @@ func main() {
 	if confDir == "" {
 		confDir = defaultConfDir
 	}
-	os.Exit(run(os.Args, confDir, newLogger(os.Stderr)))
+	os.Exit(run(os.Args, confDir, newLogger(os.Stderr, "/dev/kmsg", systemd.JournalSocket)))
 }
 
 // run is the whole generator but for os.Exit; it returns the exit status.

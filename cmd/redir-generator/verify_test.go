@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 )
@@ -72,32 +70,5 @@ func copyFiles(t *testing.T, dir string, files ...string) {
 		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, st.Mode().Perm()); err != nil {
 			t.Fatal(err)
 		}
-	}
-}
-
-// TestLogger: a line on stderr always; on the kernel log too, in its
-// "<priority>identifier[pid]: message" form, when stderr goes nowhere.
-func TestLogger(t *testing.T) {
-	var stderr, kmsg bytes.Buffer
-	l := &logger{stderr: &stderr, kmsg: &kmsg}
-	l.printf("skipping %s: %v", "/etc/redir/a.conf", "two\nlines")
-	if stderr.String() != "redir-generator: skipping /etc/redir/a.conf: two lines\n" {
-		t.Errorf("stderr %q", stderr.String())
-	}
-	if !regexp.MustCompile(`^<28>redir-generator\[[0-9]+\]: skipping /etc/redir/a\.conf: two lines\n$`).MatchString(kmsg.String()) {
-		t.Errorf("kmsg %q", kmsg.String())
-	}
-	null, err := os.Open(os.DevNull)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer null.Close()
-	file, err := os.Create(filepath.Join(t.TempDir(), "f"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer file.Close()
-	if !isDevNull(null) || isDevNull(file) {
-		t.Errorf("isDevNull: /dev/null %v, a file %v; want true, false", isDevNull(null), isDevNull(file))
 	}
 }
