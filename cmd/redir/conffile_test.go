@@ -136,6 +136,17 @@ func TestConfigFileBad(t *testing.T) {
 	}
 }
 
+// TestConfigFileHelp: -h and -v answer even when the file is bad.
+func TestConfigFileHelp(t *testing.T) {
+	p := writeConf(t, "bad", "maxbw = 1\n")
+	for _, args := range [][]string{{"--config", p, "-h"}, {"-v", "--config", p}} {
+		var out bytes.Buffer
+		if _, done, err := parseArgs(args, &out); !done || err != nil || out.Len() == 0 {
+			t.Errorf("parseArgs(%q): done %v, err %v, output %q", args, done, err, out.String())
+		}
+	}
+}
+
 // TestConfigFileKeysMatchOptions checks that every long option of the
 // command line is a key a file may set or one it refuses, and that every
 // key for an option reaches a field of cliArgs.

@@ -107,9 +107,6 @@ func parseCommandLine(args []string, stdout io.Writer, activated bool) (cfg conf
 	if err := c.parse(args, stdout); err != nil {
 		return config{}, false, err
 	}
-	if err := c.applyConfigFile(); err != nil {
-		return config{}, false, err
-	}
 	switch {
 	case c.Help:
 		_, err = io.WriteString(stdout, usageText)
@@ -117,6 +114,9 @@ func parseCommandLine(args []string, stdout io.Writer, activated bool) (cfg conf
 	case c.Version:
 		_, err = fmt.Fprintf(stdout, "redir %s\n", version)
 		return config{}, err == nil, err
+	}
+	if err := c.applyConfigFile(); err != nil {
+		return config{}, false, err
 	}
 	if cfg, err = c.toConfig(); err != nil {
 		return config{}, false, err
