@@ -132,6 +132,18 @@ func TestGenerate(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit status %d, want 0; stderr:\n%s", code, stderr)
 	}
+	checkGenerated(t, conf, normal)
+	for _, d := range []string{early, late} {
+		if files := tree(t, d); len(files) != 0 {
+			t.Errorf("%s holds %v, want nothing", d, files)
+		}
+	}
+	checkSkipped(t, stderr, conf)
+}
+
+// checkGenerated checks TestGenerate's drop-ins, and that there are no others.
+func checkGenerated(t *testing.T, conf, normal string) {
+	t.Helper()
 	header := func(name string) string {
 		p := filepath.Join(conf, name+".conf")
 		return "# Written by redir-generator from the listen lines of " + p + ".\n" +
@@ -146,12 +158,6 @@ func TestGenerate(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("generated\n%q\nwant\n%q", got, want)
 	}
-	for _, d := range []string{early, late} {
-		if files := tree(t, d); len(files) != 0 {
-			t.Errorf("%s holds %v, want nothing", d, files)
-		}
-	}
-	checkSkipped(t, stderr, conf)
 }
 
 // checkSkipped checks that stderr has one line for each unusable conf.

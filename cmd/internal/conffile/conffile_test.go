@@ -49,6 +49,12 @@ func TestParseGood(t *testing.T) {
 	if _, ok := f.Get("bind"); ok {
 		t.Error("Get(bind) found an entry the file does not have")
 	}
+	checkListen(t, f)
+}
+
+// checkListen checks the listen lines of TestParseGood's file.
+func checkListen(t *testing.T, f *File) {
+	t.Helper()
 	var got []string
 	for _, l := range f.Listen() {
 		got = append(got, l.Systemd()+" "+l.Net())
