@@ -1,6 +1,7 @@
 package outbound
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -43,8 +44,34 @@ func TransparentDialer(source net.Addr) *net.Dialer {
 	return d
 }
 
-// transparentControl sets the socket options before the bind.
+// DialTransparent connects to remote from local's address, which may be
+// another host's, with a port the kernel chooses: TransparentDialer in the
+// shape of ftp.Config's Dial, for FTP data connections under -p.
+func DialTransparent(ctx context.Context, local netip.Addr, remote netip.AddrPort) (net.Conn, error) {
+	src := net.TCPAddrFromAddrPort(netip.AddrPortFrom(local, 0))
+	return TransparentDialer(src).DialContext(ctx, "tcp", remote.String())
+}
+
+// TransparentListenConfig is a ListenConfig whose sockets set
+// IP_TRANSPARENT (IPV6_TRANSPARENT) and so may listen on an address that
+// is not local: under -p, an FTP data listener on the address the server
+// knows as the client's. Connections to it arrive only with the host's
+// routing for transparent mode in place (redir(1)).
+func TransparentListenConfig() *net.ListenConfig {
+	return &net.ListenConfig{KeepAlive: -1, Control: func(network, _ string, rc syscall.RawConn) error {
+		return setTransparent(network, rc, false)
+	}}
+}
+
+// transparentControl sets the socket options of a dialing socket before
+// its bind.
 func transparentControl(network, _ string, rc syscall.RawConn) error {
+	return setTransparent(network, rc, true)
+}
+
+// setTransparent sets IP_TRANSPARENT or IPV6_TRANSPARENT on rc and, for a
+// socket that will connect, IP_BIND_ADDRESS_NO_PORT.
+func setTransparent(network string, rc syscall.RawConn, dialing bool) error {
 	level, opt, name := unix.SOL_IP, unix.IP_TRANSPARENT, "IP_TRANSPARENT"
 	if network == "tcp6" {
 		level, opt, name = unix.SOL_IPV6, unix.IPV6_TRANSPARENT, "IPV6_TRANSPARENT"
@@ -53,6 +80,9 @@ func transparentControl(network, _ string, rc syscall.RawConn) error {
 	err := rc.Control(func(fd uintptr) {
 		if serr = unix.SetsockoptInt(int(fd), level, opt, 1); serr != nil {
 			serr = fmt.Errorf("setsockopt %s: %w", name, serr)
+			return
+		}
+		if !dialing {
 			return
 		}
 		serr = unix.SetsockoptInt(int(fd), unix.SOL_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1)

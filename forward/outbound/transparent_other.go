@@ -3,8 +3,10 @@
 package outbound
 
 import (
+	"context"
 	"errors"
 	"net"
+	"net/netip"
 	"syscall"
 )
 
@@ -14,6 +16,16 @@ var ErrNoCapability = errors.New("outbound: transparent mode (-p) needs Linux's 
 // TransparentDialer fails every dial: only Linux has IP_TRANSPARENT.
 func TransparentDialer(net.Addr) *net.Dialer {
 	return &net.Dialer{Control: func(string, string, syscall.RawConn) error { return ErrNoCapability }}
+}
+
+// DialTransparent fails: only Linux has IP_TRANSPARENT.
+func DialTransparent(context.Context, netip.Addr, netip.AddrPort) (net.Conn, error) {
+	return nil, ErrNoCapability
+}
+
+// TransparentListenConfig's listeners fail: only Linux has IP_TRANSPARENT.
+func TransparentListenConfig() *net.ListenConfig {
+	return &net.ListenConfig{Control: func(string, string, syscall.RawConn) error { return ErrNoCapability }}
 }
 
 // CheckCapability returns ErrNoCapability: only Linux has IP_TRANSPARENT.
