@@ -147,6 +147,12 @@ func echoRoundTrip(addr string, n int, timeout time.Duration) error {
 	if err != nil {
 		return err
 	}
+	return echoOver(c.(*net.TCPConn), n, timeout)
+}
+
+// echoOver sends n random bytes over c, half-closes, checks that the
+// same bytes come back, then EOF, and closes c.
+func echoOver(c *net.TCPConn, n int, timeout time.Duration) error {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(timeout))
 	msg := make([]byte, n)
@@ -155,19 +161,19 @@ func echoRoundTrip(addr string, n int, timeout time.Duration) error {
 	go func() {
 		_, err := c.Write(msg)
 		if err == nil {
-			err = c.(*net.TCPConn).CloseWrite()
+			err = c.CloseWrite()
 		}
 		errc <- err
 	}()
 	got, err := io.ReadAll(c)
 	if werr := <-errc; werr != nil {
-		return fmt.Errorf("sending %d bytes through %s: %w", n, addr, werr)
+		return fmt.Errorf("sending %d bytes to %s: %w", n, c.RemoteAddr(), werr)
 	}
 	if err != nil {
-		return fmt.Errorf("reading the echo through %s after %d bytes: %w", addr, len(got), err)
+		return fmt.Errorf("reading the echo from %s after %d bytes: %w", c.RemoteAddr(), len(got), err)
 	}
 	if !bytes.Equal(got, msg) {
-		return fmt.Errorf("through %s: sent %d bytes, got %d back, not the same", addr, n, len(got))
+		return fmt.Errorf("through %s: sent %d bytes, got %d back, not the same", c.RemoteAddr(), n, len(got))
 	}
 	return nil
 }

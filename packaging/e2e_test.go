@@ -1,0 +1,327 @@
+package packaging
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// The end-to-end test: the .deb installed on Debian 12 booted with
+// systemd as PID 1, one conf written, systemctl enable --now
+// redir@http.socket, and clients relayed through it.
+
+// backend is where the echo server listens in the container; the conf is
+// the shipped example with this target, an IPv6 listener, records of
+// every connection and a drain long enough to finish a transfer.
+const backend = "127.0.0.1:9000"
+
+func e2eConf(t *testing.T) string {
+	return substitute(t, readFile(t, "examples/http.conf"),
+		"target = 127.0.0.1:8080", "target = "+backend,
+		"#listen = [::1]:8080", "listen = [::1]:8080",
+		"#loglevel = info", "loglevel = info",
+		"#drain-timeout = 5", "drain-timeout = 30")
+}
+
+func TestEndToEnd(t *testing.T) {
+	requireRoot(t)
+	start := time.Now()
+	deb, _ := packages(t)
+	share := t.TempDir()
+	buildEcho(t, filepath.Join(share, "echo"))
+	writeFile(t, filepath.Join(share, "redir.deb"), readFile(t, deb), 0o644)
+	root := debianRoot(t)
+	t.Logf("packages, echo server and root ready after %v", time.Since(start).Round(time.Millisecond))
+	c := bootContainer(t, root, share)
+	t.Logf("booted after %v", time.Since(start).Round(time.Millisecond))
+
+	c.run(t, "dpkg", "-i", "/opt/x/redir.deb")
+	c.run(t, "systemd-run", "--unit=e2e-echo", "/opt/x/echo", backend)
+	writeFile(t, c.path("/etc/redir/http.conf"), e2eConf(t), 0o644)
+	c.run(t, "systemctl", "enable", "--now", "redir@http.socket")
+	c.waitListening(t, backend)
+	c.waitListening(t, "[::1]:8080")
+	dropIn := readFile(t, c.path("/run/systemd/generator/redir@http.socket.d/50-listen.conf"))
+	if !strings.Contains(dropIn, "ListenStream=80\n") || !strings.Contains(dropIn, "ListenStream=[::1]:8080\n") {
+		t.Errorf("the generator's drop-in:\n%s", dropIn)
+	}
+
+	t.Run("relay", func(t *testing.T) { e2eRelay(t, c) })
+	t.Run("journal", func(t *testing.T) { e2eJournal(t, c) })
+	t.Run("status", func(t *testing.T) { e2eStatus(t, c) })
+	t.Run("sandbox", func(t *testing.T) { e2eSandbox(t, c) })
+	t.Run("restart", func(t *testing.T) { e2eRestart(t, c) })
+	t.Run("stop drains", func(t *testing.T) { e2eStopDrains(t, c) })
+	t.Logf("done after %v", time.Since(start).Round(time.Millisecond))
+}
+
+// buildEcho builds the backend, static, for the container.
+func buildEcho(t *testing.T, out string) {
+	t.Helper()
+	cmd := exec.Command("go", "build", "-o", out, "./testdata/echo")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building the echo server: %v\n%s", err, b)
+	}
+}
+
+// e2eRelay: a MiB each way, byte-exact, over IPv4 and IPv6.
+func e2eRelay(t *testing.T, c *container) {
+	for _, addr := range []string{"127.0.0.1:80", "[::1]:8080"} {
+		conn, err := c.dial(addr, 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := echoOver(conn, 1<<20, 30*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// e2eJournal: the records of those connections, with their fields, in
+// journalctl -o json -u redir@http.service.
+func e2eJournal(t *testing.T, c *container) {
+	want := map[string]string{
+		"LOCAL": "127.0.0.1:80", "TARGET": backend, "REASON": "eof",
+		"BYTES_FROM_CLIENT": "1048576", "BYTES_FROM_TARGET": "1048576",
+		"SYSLOG_IDENTIFIER": "redir", "PRIORITY": "6",
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		entries := c.journal(t, "-u", "redir@http.service")
+		for _, e := range entries {
+			if matches(e, want) && strings.HasPrefix(str(e["CLIENT"]), "127.0.0.1:") && str(e["CONN"]) != "" && str(e["DURATION"]) != "" {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no record with %v (and CLIENT, CONN, DURATION) after 15s in:\n%s", want, dump(entries))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// e2eStatus: systemctl status shows redir's STATUS= line.
+func e2eStatus(t *testing.T, c *container) {
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		out, _ := c.exec(30*time.Second, "systemctl", "status", "--no-pager", "redir@http.service")
+		if strings.Contains(out, `Status: "0 open, 2 total connections; 2097152 bytes from clients, 2097152 bytes from targets"`) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no STATUS line for the two connections after 15s:\n%s", out)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// e2eSandbox: the redirector runs as a dynamic user with no capability.
+func e2eSandbox(t *testing.T, c *container) {
+	pid := strings.TrimSpace(c.run(t, "systemctl", "show", "-P", "MainPID", "redir@http.service"))
+	status := c.run(t, "cat", "/proc/"+pid+"/status")
+	for _, line := range strings.Split(status, "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) < 2:
+		case f[0] == "Uid:" && (f[1] == "0" || f[1] == "65534"):
+			t.Errorf("redir (pid %s) runs as uid %s, want a dynamic user", pid, f[1])
+		case (f[0] == "CapEff:" || f[0] == "CapPrm:" || f[0] == "CapBnd:") && f[1] != "0000000000000000":
+			t.Errorf("redir (pid %s) has capabilities: %s", pid, line)
+		case f[0] == "Seccomp:" && f[1] != "2":
+			t.Errorf("redir (pid %s) runs without a seccomp filter: %s", pid, line)
+		}
+	}
+}
+
+// e2eRestart: clients connect one after another while the service is
+// restarted three times; none is refused or cut, since the sockets stay
+// with systemd.
+func e2eRestart(t *testing.T, c *container) {
+	var ok atomic.Int64
+	var failures []string
+	var mu sync.Mutex
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		end := time.Now().Add(120 * time.Second)
+		for i := 0; i < 5000 && time.Now().Before(end); i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			conn, err := c.dial("127.0.0.1:80", 10*time.Second)
+			if err == nil {
+				err = echoOver(conn, 4096, 30*time.Second)
+			}
+			if err != nil {
+				mu.Lock()
+				failures = append(failures, fmt.Sprintf("client %d: %v", i, err))
+				mu.Unlock()
+				continue
+			}
+			ok.Add(1)
+		}
+	}()
+	waitCount(t, &ok, 20)
+	pids := []string{strings.TrimSpace(c.run(t, "systemctl", "show", "-P", "MainPID", "redir@http.service"))}
+	for range 3 {
+		c.run(t, "systemctl", "restart", "redir@http.service")
+		pids = append(pids, strings.TrimSpace(c.run(t, "systemctl", "show", "-P", "MainPID", "redir@http.service")))
+		waitCount(t, &ok, ok.Load()+20)
+	}
+	close(stop)
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if len(failures) > 0 {
+		t.Errorf("%d of %d clients failed across the restarts:\n%s", len(failures), int(ok.Load())+len(failures), strings.Join(failures, "\n"))
+	}
+	for i := 1; i < len(pids); i++ {
+		if pids[i] == pids[i-1] || pids[i] == "0" {
+			t.Errorf("main PIDs across the restarts: %v, want a new one each time", pids)
+		}
+	}
+	t.Logf("%d clients relayed across 3 restarts (main PIDs %v)", ok.Load(), pids)
+}
+
+// waitCount waits up to 60 s for n to reach want.
+func waitCount(t *testing.T, n *atomic.Int64, want int64) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for n.Load() < want {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d clients relayed after 60s, want %d", n.Load(), want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// e2eStopDrains: systemctl stop waits for an open transfer, which ends
+// whole: redir stops accepting and lets it finish.
+func e2eStopDrains(t *testing.T, c *container) {
+	conn, err := c.dial("127.0.0.1:80", 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(60 * time.Second))
+	half := make([]byte, 64<<10)
+	for i := range half {
+		half[i] = byte(i * 7)
+	}
+	if _, err := conn.Write(half); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, 2*len(half))
+	if _, err := readFull(conn, got[:len(half)]); err != nil {
+		t.Fatalf("the first half's echo: %v", err)
+	}
+	stopped := make(chan string, 1)
+	go func() {
+		out, err := c.exec(90*time.Second, "systemctl", "stop", "redir@http.service")
+		stopped <- fmt.Sprintf("%v %s", err, out)
+	}()
+	waitState(t, c, "deactivating")
+	time.Sleep(time.Second)
+	select {
+	case out := <-stopped:
+		t.Fatalf("systemctl stop returned while a transfer was open: %s", out)
+	default:
+	}
+	if _, err := conn.Write(half); err != nil {
+		t.Fatalf("sending the second half during the drain: %v", err)
+	}
+	conn.CloseWrite()
+	if n, err := readFull(conn, got[len(half):]); err != nil {
+		t.Fatalf("the second half's echo during the drain: %d bytes, %v", n, err)
+	}
+	select {
+	case out := <-stopped:
+		if !strings.HasPrefix(out, "<nil>") {
+			t.Errorf("systemctl stop: %s", out)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("systemctl stop still waiting 30s after the transfer ended")
+	}
+	for i := range got {
+		if got[i] != half[i%len(half)] {
+			t.Fatalf("byte %d of the echo differs", i)
+		}
+	}
+	if state, _ := c.exec(30*time.Second, "systemctl", "is-active", "redir@http.service"); strings.TrimSpace(state) != "inactive" {
+		t.Errorf("after systemctl stop the service is %q", state)
+	}
+}
+
+// waitState waits up to 15 s for the service's ActiveState.
+func waitState(t *testing.T, c *container, want string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		out, _ := c.exec(10*time.Second, "systemctl", "show", "-P", "ActiveState", "redir@http.service")
+		if strings.TrimSpace(out) == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("redir@http.service is %q after 15s, want %q", strings.TrimSpace(out), want)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func readFull(c interface{ Read([]byte) (int, error) }, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := c.Read(b[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+func decodeJSON(b []byte) (map[string]any, error) {
+	var m map[string]any
+	err := json.Unmarshal(b, &m)
+	return m, err
+}
+
+// matches reports whether entry has every field of want, as a string.
+func matches(entry map[string]any, want map[string]string) bool {
+	for k, v := range want {
+		if str(entry[k]) != v {
+			return false
+		}
+	}
+	return true
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+// dump shows journal entries, without journald's own fields, for errors.
+func dump(entries []map[string]any) string {
+	var b strings.Builder
+	for _, e := range entries {
+		for k, v := range e {
+			if !strings.HasPrefix(k, "_") && !strings.HasPrefix(k, "__") {
+				fmt.Fprintf(&b, "%s=%v ", k, v)
+			}
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
