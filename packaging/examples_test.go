@@ -204,8 +204,8 @@ func TestXinetdExample(t *testing.T) {
 }
 
 // xinetdBinary returns an xinetd to run: the installed one, or one
-// unpacked from Debian's package into the cache directory cmd/redir's
-// tests use too.
+// unpacked from Debian's package into a cache directory of its own (not
+// cmd/redir's: its tests may be fetching theirs at the same time).
 func xinetdBinary(t *testing.T) string {
 	t.Helper()
 	if _, err := os.Stat("/usr/sbin/xinetd"); err == nil {
@@ -215,7 +215,7 @@ func xinetdBinary(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(cache, "redir-test", "xinetd")
+	dir := filepath.Join(cache, "redir-test", "xinetd-packaging")
 	bin := filepath.Join(dir, "root", "usr", "sbin", "xinetd")
 	if _, err := os.Stat(bin); err == nil {
 		return bin
