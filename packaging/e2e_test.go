@@ -37,12 +37,21 @@ func TestEndToEnd(t *testing.T) {
 	share := t.TempDir()
 	buildEcho(t, filepath.Join(share, "echo"))
 	writeFile(t, filepath.Join(share, "redir.deb"), readFile(t, deb), 0o644)
+	writeFile(t, filepath.Join(share, "redir-3.3.deb"), readFile(t, debianRedir(t)), 0o644)
 	root := debianRoot(t)
 	t.Logf("packages, echo server and root ready after %v", time.Since(start).Round(time.Millisecond))
 	c := bootContainer(t, root, share)
 	t.Logf("booted after %v", time.Since(start).Round(time.Millisecond))
 
+	// Debian's redir 3.3 first: the package replaces it.
+	c.run(t, "dpkg", "-i", "/opt/x/redir-3.3.deb")
 	c.run(t, "dpkg", "-i", "/opt/x/redir.deb")
+	if v := c.run(t, "dpkg-query", "-W", "-f", "${Version}", "redir"); v != built.version+"-1" {
+		t.Errorf("after dpkg -i over redir 3.3, dpkg has redir %q, want %s-1", v, built.version)
+	}
+	if v := c.run(t, "redir", "-v"); v != "redir "+built.version+"\n" {
+		t.Errorf("after dpkg -i over redir 3.3, redir -v says %q", v)
+	}
 	c.run(t, "systemd-run", "--unit=e2e-echo", "/opt/x/echo", backend)
 	writeFile(t, c.path("/etc/redir/http.conf"), e2eConf(t), 0o644)
 	c.run(t, "systemctl", "enable", "--now", "redir@http.socket")
@@ -60,6 +69,33 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("restart", func(t *testing.T) { e2eRestart(t, c) })
 	t.Run("stop drains", func(t *testing.T) { e2eStopDrains(t, c) })
 	t.Logf("done after %v", time.Since(start).Round(time.Millisecond))
+}
+
+// debianRedir returns Debian's redir 3.3 package, fetched with apt-get
+// download into the user's cache directory the first time.
+func debianRedir(t *testing.T) string {
+	t.Helper()
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(cache, "redir-test", "redir-3.3")
+	if debs, _ := filepath.Glob(filepath.Join(dir, "redir_3.3-*.deb")); len(debs) == 1 {
+		return debs[0]
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sh", "-c", "rm -f *.deb && apt-get download -q redir=3.3-1 2>&1")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("fetching Debian's redir 3.3 with apt-get download (run apt-get update first?): %v\n%s", err, out)
+	}
+	debs, _ := filepath.Glob(filepath.Join(dir, "redir_3.3-*.deb"))
+	if len(debs) != 1 {
+		t.Fatalf("apt-get download redir=3.3-1 left %q", debs)
+	}
+	return debs[0]
 }
 
 // buildEcho builds the backend, static, for the container.
@@ -142,8 +178,9 @@ func e2eSandbox(t *testing.T, c *container) {
 }
 
 // e2eRestart: clients connect one after another while the service is
-// restarted three times; none is refused or cut, since the sockets stay
-// with systemd.
+// restarted twice, then once more by reinstalling the package (an upgrade,
+// whose postinst restarts running instances); none is refused or cut,
+// since the sockets stay with systemd.
 func e2eRestart(t *testing.T, c *container) {
 	var ok atomic.Int64
 	var failures []string
@@ -174,8 +211,12 @@ func e2eRestart(t *testing.T, c *container) {
 	}()
 	waitCount(t, &ok, 20)
 	pids := []string{strings.TrimSpace(c.run(t, "systemctl", "show", "-P", "MainPID", "redir@http.service"))}
-	for range 3 {
-		c.run(t, "systemctl", "restart", "redir@http.service")
+	for _, restart := range [][]string{
+		{"systemctl", "restart", "redir@http.service"},
+		{"systemctl", "restart", "redir@http.service"},
+		{"dpkg", "-i", "/opt/x/redir.deb"}, // an upgrade: postinst restarts running instances
+	} {
+		c.run(t, restart...)
 		pids = append(pids, strings.TrimSpace(c.run(t, "systemctl", "show", "-P", "MainPID", "redir@http.service")))
 		waitCount(t, &ok, ok.Load()+20)
 	}
@@ -191,7 +232,7 @@ func e2eRestart(t *testing.T, c *container) {
 			t.Errorf("main PIDs across the restarts: %v, want a new one each time", pids)
 		}
 	}
-	t.Logf("%d clients relayed across 3 restarts (main PIDs %v)", ok.Load(), pids)
+	t.Logf("%d clients relayed across 2 restarts and an upgrade (main PIDs %v)", ok.Load(), pids)
 }
 
 // waitCount waits up to 60 s for n to reach want.
@@ -207,7 +248,8 @@ func waitCount(t *testing.T, n *atomic.Int64, want int64) {
 }
 
 // e2eStopDrains: systemctl stop waits for an open transfer, which ends
-// whole: redir stops accepting and lets it finish.
+// whole: redir stops accepting and lets it finish. The socket stays, and
+// the next client starts the service again.
 func e2eStopDrains(t *testing.T, c *container) {
 	conn, err := c.dial("127.0.0.1:80", 10*time.Second)
 	if err != nil {
@@ -261,6 +303,15 @@ func e2eStopDrains(t *testing.T, c *container) {
 	if state, _ := c.exec(30*time.Second, "systemctl", "is-active", "redir@http.service"); strings.TrimSpace(state) != "inactive" {
 		t.Errorf("after systemctl stop the service is %q", state)
 	}
+	// The socket is still there: the next client starts redir again.
+	next, err := c.dial("[::1]:8080", 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := echoOver(next, 1000, 30*time.Second); err != nil {
+		t.Errorf("the first client after systemctl stop: %v", err)
+	}
+	waitState(t, c, "active")
 }
 
 // waitState waits up to 15 s for the service's ActiveState.
