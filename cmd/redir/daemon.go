@@ -38,8 +38,10 @@ type daemonChild struct {
 
 // startDaemon re-executes redir in the background with the bound listeners
 // lns, which it closes, and waits until the child is serving. The child
-// gets a new session, /dev/null as stdin, stdout and stderr, and "/" as its
-// working directory; the parent does not wait for it to end.
+// gets a new session and /dev/null as stdin, stdout and stderr; it starts in
+// the parent's working directory, so that a relative --config reads the
+// same file, and moves to "/" once it has read its command line. The parent
+// does not wait for it to end.
 func startDaemon(argv []string, lns []net.Listener) error {
 	defer closeAll(lns)
 	files, err := listenerFiles(lns)
@@ -56,7 +58,7 @@ func startDaemon(argv []string, lns []net.Listener) error {
 		Path:        "/proc/self/exe",
 		Args:        argv,
 		Env:         childEnv(os.Environ(), os.Getpid(), len(files)),
-		Dir:         "/",
+		Dir:         workDir(),
 		ExtraFiles:  append([]*os.File{w}, files...),
 		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
 	}
@@ -66,6 +68,15 @@ func startDaemon(argv []string, lns []net.Listener) error {
 		return fmt.Errorf("starting background process: %w", err)
 	}
 	return waitReady(r, cmd, readyTimeout)
+}
+
+// workDir is the working directory for the child: the parent's, or "/"
+// when it cannot be read.
+func workDir() string {
+	if wd, err := os.Getwd(); err == nil {
+		return wd
+	}
+	return "/"
 }
 
 // childEnv is env without any daemonEnv of its own, plus the one telling the
@@ -188,6 +199,9 @@ func setupDaemonChild(args []string) (config, *net.TCPAddr, *slog.Logger, func()
 	cfg, _, err := parseArgs(args, io.Discard)
 	if err != nil {
 		return cfg, nil, nil, nil, err
+	}
+	if err := os.Chdir("/"); err != nil { // hold no directory busy
+		return cfg, nil, nil, nil, fmt.Errorf("chdir /: %w", err)
 	}
 	local, err := bindAddr(cfg.Bind)
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 func listenAll(addrs []string) ([]net.Listener, error) {
 	lns := make([]net.Listener, 0, len(addrs))
 	for _, a := range addrs {
-		ln, err := net.Listen("tcp", a)
+		ln, err := net.Listen(listenNetwork(a), a)
 		if err != nil {
 			closeAll(lns)
 			return nil, err
@@ -22,6 +22,18 @@ func listenAll(addrs []string) ([]net.Listener, error) {
 		lns = append(lns, ln)
 	}
 	return lns, nil
+}
+
+// listenNetwork is "tcp4" for an IPv4 address: Go's "tcp" would open
+// 0.0.0.0 as a socket for IPv6 too, unlike systemd's ListenStream= and
+// redir 3.3, and clash with a listener on [::] for the same port.
+func listenNetwork(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		if ip := net.ParseIP(host); ip != nil && ip.To4() != nil && !strings.Contains(host, ":") {
+			return "tcp4"
+		}
+	}
+	return "tcp"
 }
 
 func closeAll(lns []net.Listener) {
