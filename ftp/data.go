@@ -40,8 +40,7 @@ func (s *session) openData(d dataPlan) (netip.AddrPort, error) {
 	if s.pending != nil {
 		s.pending()
 	}
-	var lc net.ListenConfig
-	ln, err := lc.Listen(s.ctx, "tcp", netip.AddrPortFrom(d.listen, 0).String())
+	ln, err := s.cfg.ListenConfig.Listen(s.ctx, "tcp", netip.AddrPortFrom(d.listen, 0).String())
 	if err != nil {
 		return netip.AddrPort{}, err
 	}

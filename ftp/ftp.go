@@ -85,6 +85,11 @@ type Config struct {
 	// local address local (the one its control connection uses on that
 	// side). Nil means a net.Dialer bound to local.
 	Dial func(ctx context.Context, local netip.Addr, remote netip.AddrPort) (net.Conn, error)
+	// ListenConfig makes the data listeners, on the local address of the
+	// control connection's side the peer is on (which, in transparent
+	// mode, is the client's address towards the server). Nil means the
+	// zero net.ListenConfig.
+	ListenConfig *net.ListenConfig
 }
 
 // A Proxy rewrites FTP control connections; its Wrap method is a
@@ -104,6 +109,9 @@ func New(cfg Config) *Proxy {
 	}
 	if cfg.Dial == nil {
 		cfg.Dial = dialFrom
+	}
+	if cfg.ListenConfig == nil {
+		cfg.ListenConfig = &net.ListenConfig{}
 	}
 	return &Proxy{cfg: cfg}
 }

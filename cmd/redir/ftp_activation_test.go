@@ -13,7 +13,7 @@ import (
 // at, as with a socket of redir's own.
 func TestFTPActivated(t *testing.T) {
 	n := newFTPNet(t)
-	n.startVsftpd(t)
+	n.startVsftpd(t, "198.51.100.2:21")
 	act := nsStart(t, n.rdr, "systemd-socket-activate", "-l", "192.0.2.1:2123",
 		redirBin, "-l", "info", "-f", "both", "198.51.100.2:21")
 	nsStart(t, n.rdr, "systemd-socket-activate", "-l", "[2001:db8:1::1]:2124", "--accept", "--inetd",
@@ -37,7 +37,7 @@ func TestFTPActivated(t *testing.T) {
 // namespaces the data connection cannot be made, passive or active.
 func TestFTPWithoutF(t *testing.T) {
 	n := newFTPNet(t)
-	n.startVsftpd(t)
+	n.startVsftpd(t, "198.51.100.2:21")
 	n.startRedir(t, "192.0.2.1:2125", "198.51.100.2:21")
 	for _, flags := range [][]string{nil, {"--disable-epsv"}, {"-P", "192.0.2.2"}} {
 		args := append([]string{"netns", "exec", n.cli, "curl", "-sS", "--max-time", "20"}, flags...)

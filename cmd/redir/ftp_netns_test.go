@@ -27,11 +27,14 @@ type ftpNet struct {
 	vsftpdLog     string
 	big           string // the 10 MiB file's path, and its hash
 	bigSum        string
+	// hidden are the client's addresses, which vsftpd must never be sent.
+	hidden []string
 }
 
 func newFTPNet(t *testing.T) *ftpNet {
 	t.Helper()
-	n := &ftpNet{cli: newNetns(t), rdr: newNetns(t), srv: newNetns(t)}
+	n := &ftpNet{cli: newNetns(t), rdr: newNetns(t), srv: newNetns(t),
+		hidden: []string{"192,0,2,2", "192.0.2.2", "2001:db8:1::2"}}
 	n.link(t, n.cli, "to-cli", "192.0.2.2/24", "2001:db8:1::2/64", "192.0.2.1/24", "2001:db8:1::1/64")
 	n.link(t, n.srv, "to-srv", "198.51.100.2/24", "2001:db8:2::2/64", "198.51.100.1/24", "2001:db8:2::1/64")
 	return n
@@ -51,8 +54,8 @@ func (n *ftpNet) link(t *testing.T, ns, dev, v4, v6, rv4, rv6 string) {
 
 // startVsftpd runs vsftpd in the server namespace on port 21, IPv4 and
 // IPv6, anonymous download from root and upload into root/upload, with a
-// private configuration file; it waits until it answers.
-func (n *ftpNet) startVsftpd(t *testing.T) {
+// private configuration file; it waits until it answers at addr.
+func (n *ftpNet) startVsftpd(t *testing.T, addr string) {
 	t.Helper()
 	dir := t.TempDir()
 	n.root, n.vsftpdLog = filepath.Join(dir, "root"), filepath.Join(dir, "vsftpd.log")
@@ -79,8 +82,7 @@ func (n *ftpNet) startVsftpd(t *testing.T) {
 		t.Fatal(err)
 	}
 	nsStart(t, n.srv, "vsftpd", conf)
-	c := n.dialRetry(t, n.srv, "198.51.100.2:21")
-	c.Close()
+	n.dialRetry(t, n.srv, addr).Close()
 }
 
 // vsftpdConf is the server's whole configuration: root, secure_chroot_dir

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 
 	"github.com/redir-project/redir/forward"
+	"github.com/redir-project/redir/forward/outbound"
 	"github.com/redir-project/redir/ftp"
 )
 
@@ -15,6 +17,11 @@ func (c *cliArgs) ftpOptions(cfg *config) error {
 	}
 	if _, err := ftp.ParseMode(c.FTP.val); err != nil {
 		return fmt.Errorf("invalid -f/--ftp type %q: want port, pasv or both", c.FTP.val)
+	}
+	if c.Connect.set {
+		// The data connections would have to be tunnelled too, to an
+		// address the proxy alone knows.
+		return errors.New("-f/--ftp cannot be given with -x/--connect: FTP data connections do not go through a CONNECT proxy")
 	}
 	cfg.FTP = c.FTP.val
 	return nil
@@ -31,11 +38,18 @@ func ftpWrap(cfg config, f *forward.Forwarder, log *slog.Logger) wrapFunc {
 	if err != nil {
 		return nil // ftpOptions refused it already
 	}
-	p := ftp.New(ftp.Config{
+	fc := ftp.Config{
 		Mode:        mode,
 		Relay:       f.Relay,
 		Log:         log,
 		DialTimeout: cfg.ConnectTimeout,
-	})
-	return p.Wrap
+	}
+	if cfg.Transproxy {
+		// Towards the server the control connection carries the client's
+		// address: the data connections do too, dialled from it (passive)
+		// or listened for on it (active).
+		fc.Dial = outbound.DialTransparent
+		fc.ListenConfig = outbound.TransparentListenConfig()
+	}
+	return ftp.New(fc).Wrap
 }

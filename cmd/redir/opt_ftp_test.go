@@ -16,11 +16,13 @@ func TestParseFTP(t *testing.T) {
 		{[]string{"-fpasv", ":80", ":8080"}, ftp("pasv")},
 		{[]string{"--ftp=both", ":80", ":8080"}, ftp("both")},
 		{[]string{"--ftp", "pasv", ":80", ":8080"}, ftp("pasv")},
+		{[]string{"-f", "both", "-p", ":80", ":8080"}, base(func(c *config) { c.FTP, c.Transproxy = "both", true })},
 	})
 	checkBad(t, []badCase{
 		{[]string{"-f", "PORT", ":80", ":90"}, `invalid -f/--ftp type "PORT": want port, pasv or both`},
 		{[]string{"--ftp=", ":80", ":90"}, `invalid -f/--ftp type ""`},
 		{[]string{"-f", "active", ":80", ":90"}, `"active"`},
+		{[]string{"-f", "both", "-x", "h:21", ":80", ":90"}, "-f/--ftp cannot be given with -x/--connect"},
 	})
 }
 
