@@ -1,13 +1,10 @@
 package packaging
 
 import (
-	"encoding/json"
+	"bytes"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -69,43 +66,6 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("restart", func(t *testing.T) { e2eRestart(t, c) })
 	t.Run("stop drains", func(t *testing.T) { e2eStopDrains(t, c) })
 	t.Logf("done after %v", time.Since(start).Round(time.Millisecond))
-}
-
-// debianRedir returns Debian's redir 3.3 package, fetched with apt-get
-// download into the user's cache directory the first time.
-func debianRedir(t *testing.T) string {
-	t.Helper()
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(cache, "redir-test", "redir-3.3")
-	if debs, _ := filepath.Glob(filepath.Join(dir, "redir_3.3-*.deb")); len(debs) == 1 {
-		return debs[0]
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("sh", "-c", "rm -f *.deb && apt-get download -q redir=3.3-1 2>&1")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("fetching Debian's redir 3.3 with apt-get download (run apt-get update first?): %v\n%s", err, out)
-	}
-	debs, _ := filepath.Glob(filepath.Join(dir, "redir_3.3-*.deb"))
-	if len(debs) != 1 {
-		t.Fatalf("apt-get download redir=3.3-1 left %q", debs)
-	}
-	return debs[0]
-}
-
-// buildEcho builds the backend, static, for the container.
-func buildEcho(t *testing.T, out string) {
-	t.Helper()
-	cmd := exec.Command("go", "build", "-o", out, "./testdata/echo")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building the echo server: %v\n%s", err, b)
-	}
 }
 
 // e2eRelay: a MiB each way, byte-exact, over IPv4 and IPv6.
@@ -182,69 +142,76 @@ func e2eSandbox(t *testing.T, c *container) {
 // whose postinst restarts running instances); none is refused or cut,
 // since the sockets stay with systemd.
 func e2eRestart(t *testing.T, c *container) {
-	var ok atomic.Int64
-	var failures []string
-	var mu sync.Mutex
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		end := time.Now().Add(120 * time.Second)
-		for i := 0; i < 5000 && time.Now().Before(end); i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			conn, err := c.dial("127.0.0.1:80", 10*time.Second)
-			if err == nil {
-				err = echoOver(conn, 4096, 30*time.Second)
-			}
-			if err != nil {
-				mu.Lock()
-				failures = append(failures, fmt.Sprintf("client %d: %v", i, err))
-				mu.Unlock()
-				continue
-			}
-			ok.Add(1)
-		}
-	}()
-	waitCount(t, &ok, 20)
-	pids := []string{strings.TrimSpace(c.run(t, "systemctl", "show", "-P", "MainPID", "redir@http.service"))}
+	l := startClientLoop(c, "127.0.0.1:80")
+	waitCount(t, &l.ok, 20)
+	pids := []string{mainPID(t, c)}
 	for _, restart := range [][]string{
 		{"systemctl", "restart", "redir@http.service"},
 		{"systemctl", "restart", "redir@http.service"},
 		{"dpkg", "-i", "/opt/x/redir.deb"}, // an upgrade: postinst restarts running instances
 	} {
 		c.run(t, restart...)
-		pids = append(pids, strings.TrimSpace(c.run(t, "systemctl", "show", "-P", "MainPID", "redir@http.service")))
-		waitCount(t, &ok, ok.Load()+20)
+		pids = append(pids, mainPID(t, c))
+		waitCount(t, &l.ok, l.ok.Load()+20)
 	}
-	close(stop)
-	<-done
-	mu.Lock()
-	defer mu.Unlock()
+	failures := l.stop()
 	if len(failures) > 0 {
-		t.Errorf("%d of %d clients failed across the restarts:\n%s", len(failures), int(ok.Load())+len(failures), strings.Join(failures, "\n"))
+		t.Errorf("%d of %d clients failed across the restarts:\n%s", len(failures), int(l.ok.Load())+len(failures), strings.Join(failures, "\n"))
 	}
 	for i := 1; i < len(pids); i++ {
 		if pids[i] == pids[i-1] || pids[i] == "0" {
 			t.Errorf("main PIDs across the restarts: %v, want a new one each time", pids)
 		}
 	}
-	t.Logf("%d clients relayed across 2 restarts and an upgrade (main PIDs %v)", ok.Load(), pids)
+	t.Logf("%d clients relayed across 2 restarts and an upgrade (main PIDs %v)", l.ok.Load(), pids)
 }
 
-// waitCount waits up to 60 s for n to reach want.
-func waitCount(t *testing.T, n *atomic.Int64, want int64) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for n.Load() < want {
-		if time.Now().After(deadline) {
-			t.Fatalf("only %d clients relayed after 60s, want %d", n.Load(), want)
+// A clientLoop relays 4 KiB per client, one client after another (at
+// most 5000, for at most two minutes), until stopped.
+type clientLoop struct {
+	ok       atomic.Int64
+	failures []string // owned by the loop until done is closed
+	quit     chan struct{}
+	done     chan struct{}
+}
+
+func startClientLoop(c *container, addr string) *clientLoop {
+	l := &clientLoop{quit: make(chan struct{}), done: make(chan struct{})}
+	go l.run(c, addr)
+	return l
+}
+
+func (l *clientLoop) run(c *container, addr string) {
+	defer close(l.done)
+	end := time.Now().Add(120 * time.Second)
+	for i := 0; i < 5000 && time.Now().Before(end); i++ {
+		select {
+		case <-l.quit:
+			return
+		default:
 		}
-		time.Sleep(20 * time.Millisecond)
+		conn, err := c.dial(addr, 10*time.Second)
+		if err == nil {
+			err = echoOver(conn, 4096, 30*time.Second)
+		}
+		if err != nil {
+			l.failures = append(l.failures, fmt.Sprintf("client %d: %v", i, err))
+			continue
+		}
+		l.ok.Add(1)
 	}
+}
+
+// stop ends the loop and returns what failed.
+func (l *clientLoop) stop() []string {
+	close(l.quit)
+	<-l.done
+	return l.failures
+}
+
+func mainPID(t *testing.T, c *container) string {
+	t.Helper()
+	return strings.TrimSpace(c.run(t, "systemctl", "show", "-P", "MainPID", "redir@http.service"))
 }
 
 // e2eStopDrains: systemctl stop waits for an open transfer, which ends
@@ -257,14 +224,11 @@ func e2eStopDrains(t *testing.T, c *container) {
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(60 * time.Second))
-	half := make([]byte, 64<<10)
-	for i := range half {
-		half[i] = byte(i * 7)
-	}
+	half := bytes.Repeat([]byte("0123456789abcdef"), 4<<10) // 64 KiB
+	got := make([]byte, 2*len(half))
 	if _, err := conn.Write(half); err != nil {
 		t.Fatal(err)
 	}
-	got := make([]byte, 2*len(half))
 	if _, err := readFull(conn, got[:len(half)]); err != nil {
 		t.Fatalf("the first half's echo: %v", err)
 	}
@@ -287,6 +251,15 @@ func e2eStopDrains(t *testing.T, c *container) {
 	if n, err := readFull(conn, got[len(half):]); err != nil {
 		t.Fatalf("the second half's echo during the drain: %d bytes, %v", n, err)
 	}
+	if !bytes.Equal(got, append(half, half...)) {
+		t.Error("the echo of the transfer cut by systemctl stop differs from what was sent")
+	}
+	afterStop(t, c, stopped)
+}
+
+// afterStop checks that systemctl stop returns once the transfer ended,
+// and that the next client starts the service again.
+func afterStop(t *testing.T, c *container, stopped <-chan string) {
 	select {
 	case out := <-stopped:
 		if !strings.HasPrefix(out, "<nil>") {
@@ -295,15 +268,9 @@ func e2eStopDrains(t *testing.T, c *container) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("systemctl stop still waiting 30s after the transfer ended")
 	}
-	for i := range got {
-		if got[i] != half[i%len(half)] {
-			t.Fatalf("byte %d of the echo differs", i)
-		}
-	}
 	if state, _ := c.exec(30*time.Second, "systemctl", "is-active", "redir@http.service"); strings.TrimSpace(state) != "inactive" {
 		t.Errorf("after systemctl stop the service is %q", state)
 	}
-	// The socket is still there: the next client starts redir again.
 	next, err := c.dial("[::1]:8080", 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -312,67 +279,4 @@ func e2eStopDrains(t *testing.T, c *container) {
 		t.Errorf("the first client after systemctl stop: %v", err)
 	}
 	waitState(t, c, "active")
-}
-
-// waitState waits up to 15 s for the service's ActiveState.
-func waitState(t *testing.T, c *container, want string) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		out, _ := c.exec(10*time.Second, "systemctl", "show", "-P", "ActiveState", "redir@http.service")
-		if strings.TrimSpace(out) == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redir@http.service is %q after 15s, want %q", strings.TrimSpace(out), want)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func readFull(c interface{ Read([]byte) (int, error) }, b []byte) (int, error) {
-	n := 0
-	for n < len(b) {
-		m, err := c.Read(b[n:])
-		n += m
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
-}
-
-func decodeJSON(b []byte) (map[string]any, error) {
-	var m map[string]any
-	err := json.Unmarshal(b, &m)
-	return m, err
-}
-
-// matches reports whether entry has every field of want, as a string.
-func matches(entry map[string]any, want map[string]string) bool {
-	for k, v := range want {
-		if str(entry[k]) != v {
-			return false
-		}
-	}
-	return true
-}
-
-func str(v any) string {
-	s, _ := v.(string)
-	return s
-}
-
-// dump shows journal entries, without journald's own fields, for errors.
-func dump(entries []map[string]any) string {
-	var b strings.Builder
-	for _, e := range entries {
-		for k, v := range e {
-			if !strings.HasPrefix(k, "_") && !strings.HasPrefix(k, "__") {
-				fmt.Fprintf(&b, "%s=%v ", k, v)
-			}
-		}
-		b.WriteString("\n")
-	}
-	return b.String()
 }
