@@ -18,6 +18,9 @@ const usageText = `Usage: redir [-hinpsv] [-b IP] [-f TYPE] [-I NAME] [-l LEVEL]
                            with several addresses on the server side
   -f, --ftp=TYPE           Redirect FTP connections.  Where type is
                            one of: 'port', 'pasv', or 'both'
+                           (PORT/EPRT, 227/229 replies, or all), IPv4
+                           and IPv6; a PORT naming another host than the
+                           client is refused (500); not with -x
   -h, --help               Show this help text
   -i, --inetd              Run from inetd, SRC:PORT comes from stdin
                            Usage: redir [OPTIONS] [DST]:PORT
@@ -79,6 +82,6 @@ SRC, listening (Accept=no) or one connection each (Accept=yes), and redir
 stays in the foreground.  A connection passed already accepted (Accept=yes,
 inetd nowait) is relayed, then redir exits.
 
-Not supported yet, refused with an error: -f, -m, -o, -w, -z.
+Not supported yet, refused with an error: -m, -o, -w, -z.
 Exit status: 0 ok, 1 runtime error (e.g. port in use), 2 usage error.
 `
