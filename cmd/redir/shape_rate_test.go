@@ -1,0 +1,210 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redir-project/redir/shaper"
+)
+
+// shapeSeconds is how long each measured transfer lasts, as the issue
+// measures: long enough that one packet at 8 kbit/s (256 ms) is a small
+// part of it.
+const shapeSeconds = 10
+
+// transfer is what a receiving end saw: when it connected (or accepted),
+// and each read: when, and how many bytes.
+type transfer struct {
+	start time.Time
+	reads []arrival
+}
+
+type arrival struct {
+	at time.Time
+	n  int
+}
+
+// receive reads c to EOF (within a minute) and logs every read. start is
+// when the connection was made: no byte can have been sent before.
+func receive(c net.Conn, start time.Time) (transfer, error) {
+	c.SetReadDeadline(time.Now().Add(time.Minute))
+	buf := make([]byte, 64<<10)
+	tr := transfer{start: start}
+	for {
+		n, err := c.Read(buf)
+		if n > 0 {
+			tr.reads = append(tr.reads, arrival{time.Now(), n})
+		}
+		if err == io.EOF {
+			return tr, nil
+		}
+		if err != nil {
+			return tr, err
+		}
+	}
+}
+
+// checkRate checks a received transfer against -m bps with -z packet.
+//
+// The rate: the bytes after the documented burst took, from the moment
+// the connection was made to the last byte, a time that is bps within 5 %.
+// Counting from the connection rather than from the first byte read keeps
+// a receiver that was slow to get its first read (a busy host) from
+// looking like a fast sender.
+//
+// The limit: at no read had more arrived than the burst and bps for the
+// time since the connection was made. A receiver's delays only make bytes
+// arrive later, so this bound holds however busy the host is; the same
+// bound over every window, not only those from the start, is the pacer's
+// (shaper's TestPacerWindowBound), which a receiver's delays would blur.
+func checkRate(t *testing.T, label string, tr transfer, want int64, bps int64, packet int) {
+	t.Helper()
+	var total int64
+	for _, a := range tr.reads {
+		total += int64(a.n)
+	}
+	if total != want {
+		t.Errorf("%s: received %d bytes in %d reads, want %d", label, total, len(tr.reads), want)
+		return
+	}
+	burst := shaper.Burst(bps, packet)
+	span := tr.reads[len(tr.reads)-1].at.Sub(tr.start)
+	rate := float64(total-burst) * 8 / span.Seconds()
+	t.Logf("%s: %.0f bit/s (%+.2f%%) over %v", label, rate, (rate/float64(bps)-1)*100, span)
+	if rate < 0.95*float64(bps) || rate > 1.05*float64(bps) {
+		t.Errorf("%s: %d bytes (%d after the burst) in %v: %.0f bit/s, want %d within 5%%", label, total, total-burst, span, rate, bps)
+	}
+	var got int64
+	for i, a := range tr.reads {
+		got += int64(a.n)
+		if limit := burst + int64(float64(bps)/8*a.at.Sub(tr.start).Seconds()); got > limit {
+			t.Errorf("%s: %d bytes by read %d, %v after connecting; want at most %d (the burst and the rate)",
+				label, got, i, a.at.Sub(tr.start), limit)
+			return
+		}
+	}
+}
+
+// sendN is a backend that sends n bytes and closes.
+func sendN(n int64) func(net.Conn) {
+	return func(c net.Conn) {
+		c.SetWriteDeadline(time.Now().Add(time.Minute))
+		io.CopyN(c, zeroes{}, n)
+	}
+}
+
+// zeroes reads as endless zero bytes.
+type zeroes struct{}
+
+func (zeroes) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// transferSize is what a transfer of about shapeSeconds at bps carries,
+// in whole packets: the burst goes at once, the rest at the rate. Whole
+// packets because the last packet's bytes go at the start of its slot:
+// a short last packet would make the rate look lower than it is.
+func transferSize(bps int64, packet int) int64 {
+	n := bps/8*shapeSeconds + shaper.Burst(bps, packet)
+	return (n + int64(packet) - 1) / int64(packet) * int64(packet)
+}
+
+// TestShapeRateTowardsClient measures transfers from the target through
+// redir -m at several rates, each over 10 s, with 1 and with 20
+// connections at once, each connection held to the rate on its own.
+func TestShapeRateTowardsClient(t *testing.T) {
+	tests := []struct {
+		bps    int64
+		packet int // -z; 0: the default
+		conns  int
+		host   string
+	}{
+		{8000, 256, 1, "127.0.0.1"},
+		{8000, 256, 20, "127.0.0.1"},
+		{8000, 0, 1, "127.0.0.1"}, // redir 3.3's 4 KiB packets: one each 4 s
+		{1_000_000, 0, 1, "::1"},
+		{1_000_000, 0, 20, "127.0.0.1"},
+		{2_000_000, 0, 20, "127.0.0.1"},
+		{100_000_000, 0, 1, "127.0.0.1"},
+	}
+	for _, tt := range tests {
+		name := fmt.Sprintf("%dbps_z%d_%dconns_%s", tt.bps, tt.packet, tt.conns, tt.host)
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			packet := tt.packet
+			if packet == 0 {
+				packet = shaper.DefaultPacket
+			}
+			size := transferSize(tt.bps, packet)
+			backend := startBackend(t, net.JoinHostPort(tt.host, "0"), sendN(size))
+			addr := freeAddr(t, tt.host)
+			args := []string{"-n", "-m", strconv.FormatInt(tt.bps, 10), addr, backend}
+			if tt.packet != 0 {
+				args = append([]string{"-z", strconv.Itoa(tt.packet)}, args...)
+			}
+			p := startRedir(t, args...)
+			p.waitLog(t, "listening on")
+			logs := make([]transfer, tt.conns)
+			errs := make([]error, tt.conns)
+			var wg sync.WaitGroup
+			for i := range tt.conns {
+				start := time.Now() // before: the dial may return late
+				c := dialRetry(t, addr)
+				wg.Go(func() { logs[i], errs[i] = receive(c, start) })
+			}
+			wg.Wait()
+			for i := range tt.conns {
+				if errs[i] != nil {
+					t.Errorf("conn %d: %v", i, errs[i])
+				}
+				checkRate(t, fmt.Sprintf("conn %d", i), logs[i], size, tt.bps, packet)
+			}
+		})
+	}
+}
+
+// TestShapeRateTowardsServer measures the other direction, -o 2: what the
+// client sends reaches the target at the rate.
+func TestShapeRateTowardsServer(t *testing.T) {
+	t.Parallel()
+	const bps, conns = 2_000_000, 5
+	size := transferSize(bps, shaper.DefaultPacket)
+	got := make(chan transfer, conns)
+	var start atomic.Pointer[time.Time] // before the first client connects
+	backend := startBackend(t, "127.0.0.1:0", func(c net.Conn) {
+		log, err := receive(c, *start.Load())
+		if err != nil {
+			t.Errorf("target: %v", err)
+		}
+		got <- log
+	})
+	addr := freeAddr(t, "127.0.0.1")
+	p := startRedir(t, "-n", "-o", "2", "--max-bandwidth", strconv.Itoa(bps), addr, backend)
+	p.waitLog(t, "listening on")
+	now := time.Now()
+	start.Store(&now)
+	for range conns {
+		c := dialRetry(t, addr)
+		go func() {
+			c.SetWriteDeadline(time.Now().Add(time.Minute))
+			if _, err := io.CopyN(c, zeroes{}, size); err == nil {
+				c.(*net.TCPConn).CloseWrite()
+			}
+		}()
+	}
+	for i := range conns {
+		select {
+		case log := <-got:
+			checkRate(t, fmt.Sprintf("conn %d", i), log, size, bps, shaper.DefaultPacket)
+		case <-time.After(time.Minute):
+			t.Fatalf("only %d of %d transfers arrived within a minute", i, conns)
+		}
+	}
+}
