@@ -125,3 +125,22 @@ func dump(entries []map[string]any) string {
 	}
 	return b.String()
 }
+
+// waitRecord waits up to 15 s for an entry of unit's journal with every
+// field of want, and returns it.
+func waitRecord(t *testing.T, c *container, unit string, want map[string]string) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		entries := c.journal(t, "-u", unit)
+		for _, e := range entries {
+			if matches(e, want) {
+				return e
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no record with %v in %s's journal after 15s:\n%s", want, unit, dump(entries))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
