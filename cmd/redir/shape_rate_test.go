@@ -116,10 +116,31 @@ func transferSize(bps int64, packet int) int64 {
 	return (n + int64(packet) - 1) / int64(packet) * int64(packet)
 }
 
-// TestShapeRateTowardsClient measures transfers from the target through
-// redir -m at several rates, each over 10 s, with 1 and with 20
-// connections at once, each connection held to the rate on its own.
-func TestShapeRateTowardsClient(t *testing.T) {
+// shapeCase is one timed scenario of TestShapeRates.
+type shapeCase struct {
+	name string
+	run  func(t *testing.T)
+}
+
+// TestShapeRates runs every timed shaping scenario, each a transfer of
+// about 10 s, as subtests all at the same time, so that together they
+// take little more than one. They mostly wait, so running them at once
+// costs little; t.Parallel would run only GOMAXPROCS (here 2) at a time.
+func TestShapeRates(t *testing.T) {
+	cases := towardsClientCases()
+	cases = append(cases, shapeCase{"towards_server_2000000bps_5conns", towardsServer})
+	cases = append(cases, directionCases()...)
+	var wg sync.WaitGroup
+	for _, c := range cases {
+		wg.Go(func() { t.Run(c.name, c.run) })
+	}
+	wg.Wait()
+}
+
+// towardsClientCases measure transfers from the target through redir -m
+// at several rates, with 1 and with 20 connections at once, each
+// connection held to the rate on its own.
+func towardsClientCases() []shapeCase {
 	tests := []struct {
 		bps    int64
 		packet int // -z; 0: the default
@@ -134,10 +155,10 @@ func TestShapeRateTowardsClient(t *testing.T) {
 		{2_000_000, 0, 20, "127.0.0.1"},
 		{100_000_000, 0, 1, "127.0.0.1"},
 	}
+	var cases []shapeCase
 	for _, tt := range tests {
-		name := fmt.Sprintf("%dbps_z%d_%dconns_%s", tt.bps, tt.packet, tt.conns, tt.host)
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
+		name := fmt.Sprintf("towards_client_%dbps_z%d_%dconns_%s", tt.bps, tt.packet, tt.conns, tt.host)
+		cases = append(cases, shapeCase{name, func(t *testing.T) {
 			packet := tt.packet
 			if packet == 0 {
 				packet = shaper.DefaultPacket
@@ -166,14 +187,14 @@ func TestShapeRateTowardsClient(t *testing.T) {
 				}
 				checkRate(t, fmt.Sprintf("conn %d", i), logs[i], size, tt.bps, packet)
 			}
-		})
+		}})
 	}
+	return cases
 }
 
-// TestShapeRateTowardsServer measures the other direction, -o 2: what the
-// client sends reaches the target at the rate.
-func TestShapeRateTowardsServer(t *testing.T) {
-	t.Parallel()
+// towardsServer measures the other direction, -o 2: what the client
+// sends reaches the target at the rate.
+func towardsServer(t *testing.T) {
 	const bps, conns = 2_000_000, 5
 	size := transferSize(bps, shaper.DefaultPacket)
 	got := make(chan transfer, conns)
