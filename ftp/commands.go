@@ -49,7 +49,8 @@ func (s *session) activeCommand(verb, arg string, line []byte) ([]byte, error) {
 		s.log.Warn("ftp: malformed command refused", "command", verb, "error", err)
 		return s.answer(replySyntax)
 	}
-	if ap.Addr().Unmap() != s.client.Addr() || ap.Port() == 0 {
+	// EPRT carries no zone: a link-local client's address is compared without it.
+	if ap.Addr().Unmap() != s.client.Addr().WithZone("") || ap.Port() == 0 {
 		s.log.Warn("ftp: bounce refused: data address is not the client's",
 			"command", verb, "address", ap.String(), "client", s.client.String())
 		return s.answer(replyBounce)

@@ -89,7 +89,7 @@ func (s *session) acceptFrom(ctx context.Context, ln *net.TCPListener, peer neti
 	for range maxStrangers + 1 {
 		c, err := ln.AcceptTCP()
 		switch {
-		case err == nil && c.RemoteAddr().(*net.TCPAddr).AddrPort().Addr().Unmap() == peer:
+		case err == nil && c.RemoteAddr().(*net.TCPAddr).AddrPort().Addr().Unmap().WithZone("") == peer.WithZone(""):
 			return c
 		case err == nil:
 			log.Warn("ftp: data connection from another address refused",
