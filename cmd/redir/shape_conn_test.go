@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestShapeBadValuesExit2 checks the values the issue names through the
+// binary: exit status 2 and one line naming the value.
+func TestShapeBadValuesExit2(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-m", "0", ":80", ":90"}, `redir: invalid -m/--max-bandwidth "0": want a whole number, at least 1`},
+		{[]string{"-m", "-1", ":80", ":90"}, `redir: invalid -m/--max-bandwidth "-1": want a whole number, at least 1`},
+		{[]string{"-o", "4", ":80", ":90"}, `redir: invalid -o/--wait-in-out "4": want 1-3`},
+		{[]string{"-z", "100", ":80", ":90"}, `redir: invalid -z/--bufsize "100": want 256-16777216`},
+	} {
+		code, stdout, stderr := runRedir(t, tt.args...)
+		if code != 2 || stdout != "" || stderr != tt.want+"\n" {
+			t.Errorf("redir %q: exit %d, stdout %q, stderr %q; want 2, nothing, %q", tt.args, code, stdout, stderr, tt.want)
+		}
+	}
+}
+
+// TestShapeHalfClose checks that a client's half-close passes through the
+// shaper both ways: the target sees EOF, and the reply arrives whole.
+func TestShapeHalfClose(t *testing.T) {
+	const reply = 100_000
+	backend := startBackend(t, "127.0.0.1:0", func(c net.Conn) {
+		if n, err := io.Copy(io.Discard, c); err != nil || n != 5 {
+			return
+		}
+		io.CopyN(c, zeroes{}, reply)
+	})
+	addr := freeAddr(t, "127.0.0.1")
+	p := startRedir(t, "-n", "-m", "10000000", "-w", "1", addr, backend)
+	p.waitLog(t, "listening on")
+	c := dialRetry(t, addr)
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	if _, err := io.WriteString(c, "hello"); err != nil {
+		t.Fatal(err)
+	}
+	c.(*net.TCPConn).CloseWrite()
+	if n, err := io.Copy(io.Discard, c); err != nil || n != reply {
+		t.Fatalf("after half-close: read %d bytes, %v; want %d and EOF", n, err, reply)
+	}
+}
+
+// TestShapeIdleTimeout checks that -t still closes an idle shaped
+// connection: the shaper keeps the copier's deadlines working.
+func TestShapeIdleTimeout(t *testing.T) {
+	backend := startBackend(t, "127.0.0.1:0", echo)
+	addr := freeAddr(t, "127.0.0.1")
+	p := startRedir(t, "-n", "-l", "info", "-m", "8000", "-z", "256", "-t", "1", addr, backend)
+	p.waitLog(t, "listening on")
+	c := dialRetry(t, addr)
+	roundTrip(t, c, "shaped") // 6 bytes: one packet, at once
+	start := time.Now()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if n, err := c.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("idle shaped connection: read %d, %v; want EOF from the idle timeout", n, err)
+	}
+	if d := time.Since(start); d < 900*time.Millisecond {
+		t.Errorf("closed after %v, want -t 1", d)
+	}
+	p.waitLog(t, "idle timeout")
+}
+
+// TestShapeRandomWaitRoundTrips measures -w through the binary: with only
+// the way to the server shaped (-o 2) and an echo target, each one-byte
+// round trip takes the packet's random wait, 0 to 2×MSEC, and little
+// else; over 60 of them the waits average MSEC.
+func TestShapeRandomWaitRoundTrips(t *testing.T) {
+	const w, trips = 20 * time.Millisecond, 60
+	backend := startBackend(t, "127.0.0.1:0", echo)
+	addr := freeAddr(t, "127.0.0.1")
+	p := startRedir(t, "-n", "-w", "20", "-o", "2", addr, backend)
+	p.waitLog(t, "listening on")
+	c := dialRetry(t, addr)
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	var rtts []time.Duration
+	var sum time.Duration
+	buf := make([]byte, 1)
+	for range trips {
+		start := time.Now()
+		if _, err := c.Write([]byte{'x'}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(c, buf); err != nil {
+			t.Fatal(err)
+		}
+		d := time.Since(start)
+		rtts = append(rtts, d)
+		sum += d
+	}
+	sort.Slice(rtts, func(i, j int) bool { return rtts[i] < rtts[j] })
+	mean := sum / trips
+	t.Logf("round trips with -w 20: min %v, mean %v, max %v", rtts[0], mean, rtts[trips-1])
+	if rtts[trips-1] > 2*w+10*time.Millisecond { // 10 ms for two hops on a busy host
+		t.Errorf("longest round trip %v, want at most 2×20 ms and the relaying", rtts[trips-1])
+	}
+	if mean < w*75/100 || mean > w*125/100 {
+		t.Errorf("mean round trip %v, want about 20 ms (within 25 %% for %d samples)", mean, trips)
+	}
+	if rtts[0] > w/4 {
+		t.Errorf("shortest round trip %v: the waits do not reach down to 0", rtts[0])
+	}
+}
+
+// TestShapeOffKeepsSplice checks under strace that -z or -o alone leave
+// the zero-copy path (splice) in place, with a notice that they do
+// nothing, while -m moves the bytes through user space.
+func TestShapeOffKeepsSplice(t *testing.T) {
+	for _, tt := range []struct {
+		args   []string
+		splice bool
+		notice string
+	}{
+		{[]string{"-z", "8192", "-o", "1"}, true, "-o and -z shape nothing without -m or -w"},
+		{[]string{"-m", "1000000000"}, false, "shaping both ways"},
+	} {
+		trace := filepath.Join(t.TempDir(), "strace")
+		backend := startBackend(t, "127.0.0.1:0", echo)
+		addr := freeAddr(t, "127.0.0.1")
+		args := append([]string{"-f", "-qq", "-e", "trace=splice", "-o", trace, redirBin, "-n"}, tt.args...)
+		p := startProc(t, "strace", append(args, addr, backend)...)
+		p.waitLog(t, "listening on")
+		p.waitLog(t, tt.notice)
+		c := dialRetry(t, addr)
+		roundTrip(t, c, strings.Repeat("spliced? ", 10000))
+		c.Close()
+		stopTraced(t, p)
+		out, err := os.ReadFile(trace)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := bytes.Contains(out, []byte("splice(")); got != tt.splice {
+			t.Errorf("redir %q: splice calls %v, want %v; strace:\n%.2000s", tt.args, got, tt.splice, out)
+		}
+	}
+}
+
+// stopTraced ends the redir that strace runs with SIGTERM, by its pid,
+// and waits for strace to exit with it.
+func stopTraced(t *testing.T, p *redirProc) {
+	t.Helper()
+	tracer := strconv.Itoa(p.cmd.Process.Pid)
+	kids, err := os.ReadFile(filepath.Join("/proc", tracer, "task", tracer, "children"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(string(bytes.TrimSpace(kids)))
+	if err != nil {
+		t.Fatalf("finding redir under strace: children %q", kids)
+	}
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.exitCode(t, 10*time.Second); code != 0 {
+		t.Fatalf("strace exit status %d, want 0 (redir's after SIGTERM)", code)
+	}
+}
