@@ -3,6 +3,7 @@ package packaging
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -66,6 +67,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("restart", func(t *testing.T) { e2eRestart(t, c) })
 	t.Run("stop drains", func(t *testing.T) { e2eStopDrains(t, c) })
 	t.Run("transparent", func(t *testing.T) { e2eTransparent(t, c) })
+	t.Run("remove", func(t *testing.T) { e2eRemove(t, c) })
 	t.Logf("done after %v", time.Since(start).Round(time.Millisecond))
 }
 
@@ -270,4 +272,21 @@ func afterStop(t *testing.T, c *container, stopped <-chan string) {
 		t.Errorf("the first client after systemctl stop: %v", err)
 	}
 	waitState(t, c, "active")
+}
+
+// e2eRemove: dpkg --purge stops every instance, sockets included, and
+// systemd forgets the units.
+func e2eRemove(t *testing.T, c *container) {
+	c.run(t, "dpkg", "--purge", "redir")
+	for _, u := range []string{"redir@http.socket", "redir@http.service", "redir@tp.socket", "redir@tp.service"} {
+		if state, _ := c.exec(30*time.Second, "systemctl", "is-active", u); strings.TrimSpace(state) != "inactive" {
+			t.Errorf("after dpkg --purge %s is %q", u, strings.TrimSpace(state))
+		}
+	}
+	if out := c.run(t, "ss", "-Hltn"); strings.Contains(out, ":80 ") || strings.Contains(out, ":8080 ") || strings.Contains(out, ":8081 ") {
+		t.Errorf("after dpkg --purge something still listens:\n%s", out)
+	}
+	if _, err := os.Stat(c.path("/run/systemd/generator/redir@http.socket.d")); err == nil {
+		t.Error("after dpkg --purge the generator's drop-in is still there (no daemon-reload?)")
+	}
 }
