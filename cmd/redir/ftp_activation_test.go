@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -33,17 +35,32 @@ func TestFTPActivated(t *testing.T) {
 	waitCount(t, act, " parent=", 2*3)
 }
 
-// TestFTPWithoutF: without -f nothing is rewritten, so in these
-// namespaces the data connection cannot be made, passive or active.
-func TestFTPWithoutF(t *testing.T) {
+// TestFTPModes: each -f type rewrites its own transfers only, and without
+// -f nothing is: in these namespaces a transfer not rewritten fails.
+func TestFTPModes(t *testing.T) {
 	n := newFTPNet(t)
 	n.startVsftpd(t, "198.51.100.2:21")
-	n.startRedir(t, "192.0.2.1:2125", "198.51.100.2:21")
-	for _, flags := range [][]string{nil, {"--disable-epsv"}, {"-P", "192.0.2.2"}} {
-		args := append([]string{"netns", "exec", n.cli, "curl", "-sS", "--max-time", "20"}, flags...)
-		out, err := exec.Command("ip", append(args, "ftp://192.0.2.1:2125/")...).CombinedOutput()
-		if err == nil {
-			t.Errorf("curl %v through redir without -f listed the directory:\n%s", flags, out)
+	passive, active := []string{"--disable-epsv"}, []string{"-P", "192.0.2.2"}
+	for i, tc := range []struct {
+		name           string
+		args           []string
+		passive, activ bool // work
+	}{
+		{"port", []string{"-f", "port"}, false, true},
+		{"pasv", []string{"-f", "pasv"}, true, false},
+		{"without -f", nil, false, false},
+	} {
+		src := fmt.Sprintf("192.0.2.1:%d", 2130+i)
+		n.startRedir(t, append(tc.args, src, "198.51.100.2:21")...)
+		for _, f := range []struct {
+			flags []string
+			want  bool
+		}{{passive, tc.passive}, {nil, tc.passive}, {active, tc.activ}} {
+			args := append([]string{"netns", "exec", n.cli, "curl", "-sS", "--max-time", "20"}, f.flags...)
+			out, err := exec.Command("ip", append(args, "ftp://"+src+"/")...).CombinedOutput()
+			if works := err == nil && strings.Contains(string(out), "big.bin"); works != f.want {
+				t.Errorf("%s, curl %v: listing worked %v, want %v\n%s", tc.name, f.flags, works, f.want, out)
+			}
 		}
 	}
 }

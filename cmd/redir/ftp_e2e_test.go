@@ -34,6 +34,7 @@ func TestFTPEndToEnd(t *testing.T) {
 	r4 := n.startRedir(t, "-f", "both", "192.0.2.1:2121", "198.51.100.2:21")
 	r6 := n.startRedir(t, "-f", "both", "[2001:db8:1::1]:2121", "[2001:db8:2::2]:21")
 	r64 := n.startRedir(t, "--ftp=pasv", "[2001:db8:1::1]:2122", "198.51.100.2:21")
+	r46 := n.startRedir(t, "-f", "both", "192.0.2.1:2122", "[2001:db8:2::2]:21")
 	upload := filepath.Join(t.TempDir(), "up.bin")
 	upSum := writeRandom(t, upload, 10<<20)
 	for _, sc := range []ftpScenario{
@@ -46,6 +47,10 @@ func TestFTPEndToEnd(t *testing.T) {
 		// curl speaks EPSV over IPv6 whatever it is told; the server, over
 		// IPv4, is sent PASV and its 227 reaches the client as a 229.
 		{"IPv6 client, IPv4 server", "ftp://[2001:db8:1::1]:2122/", []string{"--disable-epsv"}, "EPSV", "PASV"},
+		// And the other way round: the client's PASV and PORT reach an IPv6
+		// server as EPSV and EPRT.
+		{"IPv4 client, IPv6 server", "ftp://192.0.2.1:2122/", []string{"--disable-epsv"}, "PASV", "EPSV"},
+		{"IPv4 client, IPv6 server, active", "ftp://192.0.2.1:2122/", []string{"-P", "192.0.2.2", "--disable-eprt"}, "PORT 192,0,2,2,", "EPRT |2|2001:db8:2::1|"},
 	} {
 		t.Run(sc.name, func(t *testing.T) { n.transfer(t, sc, upload, upSum) })
 	}
@@ -53,7 +58,7 @@ func TestFTPEndToEnd(t *testing.T) {
 	for _, c := range []struct {
 		p    *redirProc
 		data int
-	}{{r4, 4 * 3}, {r6, 2 * 3}, {r64, 3}} {
+	}{{r4, 4 * 3}, {r6, 2 * 3}, {r64, 3}, {r46, 2 * 3}} {
 		waitCount(t, c.p, " parent=", c.data)
 	}
 }
