@@ -6,11 +6,16 @@
 // the data connections go back to the forwarder through a Relay function,
 // so they are counted, timed, shaped and recorded like any other.
 //
+// Towards the server it asks for passive transfers in the form the
+// server's address family allows (PASV over IPv4, EPSV over IPv6) and
+// answers the client in the form it asked for, so either family of client
+// works with either family of server.
+//
 // It refuses FTP bounce: a PORT or EPRT naming an address other than the
 // client's own is answered with a 500 reply and never reaches the server,
-// and a data listener accepts only the peer it is for. It does not read or
-// change anything but the control lines named above, and it does not
-// speak TLS (AUTH TLS hides the control connection from it).
+// and a data listener accepts only the peer it is for. Every other line
+// passes unchanged. It does not speak TLS: AUTH TLS hides the control
+// connection from it.
 package ftp
 
 import (
