@@ -12,10 +12,11 @@ export PATH="$PATH:/usr/local/go/bin"
 # for FTP; tinyproxy (CONNECT), nginx-light and haproxy (PROXY protocol
 # receivers) and nftables (transparent mode) for the outbound side;
 # systemd-container and mmdebstrap boot Debian with systemd for the package
-# test, which make, lintian, rpm and rpmlint build and check.
+# test, which make, lintian, rpm and rpmlint build and check; zsh and fish
+# load the shell completions; git gives the package its version.
 need=(iproute2 util-linux strace mandoc systemd openbsd-inetd tcpd
 	vsftpd curl tinyproxy nginx-light haproxy nftables
-	systemd-container mmdebstrap make lintian rpm rpmlint)
+	systemd-container mmdebstrap make lintian rpm rpmlint zsh fish git)
 missing=()
 for p in "${need[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
