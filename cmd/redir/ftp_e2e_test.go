@@ -60,6 +60,22 @@ func TestFTPEndToEnd(t *testing.T) {
 		data int
 	}{{r4, 4 * 3}, {r6, 2 * 3}, {r64, 3}, {r46, 2 * 3}} {
 		waitCount(t, c.p, " parent=", c.data)
+		checkParents(t, c.p)
+	}
+}
+
+// checkParents: every record of a data connection (one that did not
+// come in on the listening port) names its control connection.
+func checkParents(t *testing.T, p *redirProc) {
+	t.Helper()
+	for _, line := range strings.Split(p.stderr.String(), "\n") {
+		if !strings.Contains(line, "Disconnect after") {
+			continue
+		}
+		control := strings.Contains(line, ":2121 target=") || strings.Contains(line, ":2122 target=")
+		if control == strings.Contains(line, " parent=") {
+			t.Errorf("a control record with parent, or a data record without:\n%s", line)
+		}
 	}
 }
 
