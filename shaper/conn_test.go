@@ -104,7 +104,7 @@ func TestReadAtMostPacket(t *testing.T) {
 	a, b := tcpPair(t)
 	want := bytes.Repeat([]byte("0123456789abcdef"), 4096)
 	go func() { a.Write(want); a.CloseWrite() }()
-	s := Wrap(b, Config{Packet: 300})
+	s := Wrap(b, Config{Rate: 1 << 50, Packet: 300}) // a rate that holds nothing back
 	var got []byte
 	buf := make([]byte, 32<<10)
 	for i := 0; i < 10_000; i++ {
@@ -190,5 +190,62 @@ func TestCloseWriteWithoutHalfClose(t *testing.T) {
 	}
 	if _, err := p2.Read(make([]byte, 1)); err != io.EOF {
 		t.Errorf("peer of a pipe closed by CloseWrite read %v, want EOF", err)
+	}
+}
+
+// TestPacketAloneShapesNothing checks that a Config without Rate or Wait
+// leaves reads whole.
+func TestPacketAloneShapesNothing(t *testing.T) {
+	a, b := tcpPair(t)
+	if _, err := a.Write(make([]byte, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	s := Wrap(b, Config{Packet: 300})
+	s.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if n, err := io.ReadAtLeast(s, make([]byte, 2000), 1000); n != 1000 || err != nil {
+		t.Fatalf("read %d, %v; want all 1000 bytes", n, err)
+	}
+}
+
+// TestPairPutsOffIdleDeadline checks that in a Pair, a read deadline of
+// one conn does not pass while the other holds a packet back, and passes
+// once that is over; without Pair it passes on time.
+func TestPairPutsOffIdleDeadline(t *testing.T) {
+	const hold = 300 * time.Millisecond
+	for _, paired := range []bool{true, false} {
+		_, a2 := tcpPair(t)
+		b1, b2 := tcpPair(t)
+		var idle, shaped *Conn
+		cfg := Config{Rate: 8 * 256 * int64(time.Second/hold), Packet: 256} // a packet per hold
+		if paired {
+			idle, shaped = Pair(a2, Config{}, b2, cfg)
+		} else {
+			idle, shaped = Wrap(a2, Config{}), Wrap(b2, cfg)
+		}
+		if _, err := b1.Write(make([]byte, 512)); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 256)
+		if _, err := io.ReadFull(shaped, buf); err != nil { // goes at once
+			t.Fatal(err)
+		}
+		held := make(chan time.Time, 1)
+		go func() { io.ReadFull(shaped, buf); held <- time.Now() }() // held back
+		time.Sleep(20 * time.Millisecond)
+		start := time.Now()
+		idle.SetReadDeadline(start.Add(50 * time.Millisecond))
+		if _, err := idle.Read(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("paired %v: idle read: %v, want the deadline exceeded", paired, err)
+		}
+		d := time.Since(start)
+		released := (<-held).Sub(start)
+		switch {
+		case paired && d < released:
+			t.Errorf("paired: the deadline passed after %v, before the other conn's packet went at %v", d, released)
+		case paired && d > released+5*time.Second:
+			t.Errorf("paired: the deadline passed %v after the other conn's packet went", d-released)
+		case !paired && d > released:
+			t.Errorf("not paired: the deadline passed after %v, want 50ms, before the packet went at %v", d, released)
+		}
 	}
 }

@@ -77,6 +77,31 @@ func TestShapeIdleTimeout(t *testing.T) {
 	p.waitLog(t, "idle timeout")
 }
 
+// TestShapeSlowerThanIdleTimeout checks that a packet the shaper holds
+// back longer than -t is not taken for idleness, in either direction:
+// here each 256-byte packet waits a second for -m 2048 under -t 0.5. Once
+// the target stops sending, -t closes the connection as usual.
+func TestShapeSlowerThanIdleTimeout(t *testing.T) {
+	t.Parallel()
+	const size = 4 * 256
+	backend := startBackend(t, "127.0.0.1:0", func(c net.Conn) {
+		io.CopyN(c, zeroes{}, size)
+		io.Copy(io.Discard, c) // until redir closes
+	})
+	for _, o := range []string{"1", "3"} {
+		addr := freeAddr(t, "127.0.0.1")
+		p := startRedir(t, "-n", "-l", "info", "-m", "2048", "-z", "256", "-o", o, "-t", "0.5", addr, backend)
+		p.waitLog(t, "listening on")
+		c := dialRetry(t, addr)
+		c.SetDeadline(time.Now().Add(20 * time.Second))
+		n, err := io.Copy(io.Discard, c)
+		if err != nil || n != size {
+			t.Errorf("-o %s: received %d bytes, %v; want all %d, then EOF from the idle timeout", o, n, err, size)
+		}
+		p.waitLog(t, "idle timeout")
+	}
+}
+
 // TestShapeRandomWaitRoundTrips measures -w through the binary: with only
 // the way to the server shaped (-o 2) and an echo target, each one-byte
 // round trip takes the packet's random wait, 0 to 2×MSEC, and little
