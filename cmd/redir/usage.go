@@ -41,11 +41,15 @@ const usageText = `Usage: redir [-hinpsv] [-b IP] [-f TYPE] [-I NAME] [-l LEVEL]
   -x, --connect=HOST:PORT  DST is an HTTP proxy: relay to HOST:PORT
                            through it (CONNECT), once it answers 2xx
 
-Traffic Shaping:
-  -m, --max-bandwidth=BPS  Limit the bandwidth to BPS bits/second
-  -o, --wait-in-out=FLAG   Wait for in(1), out(2), or in&out(3)
-  -w, --random-wait=MSEC   Wait MSEC milliseconds before each packet
-  -z, --bufsize=BYTES      Size of the traffic shaping buffer
+Traffic Shaping (each connection on its own, each direction on its own):
+  -m, --max-bandwidth=BPS  Limit the bandwidth to BPS bits/second; a burst
+                           may add one packet and 10 ms at BPS
+  -o, --wait-in-out=FLAG   Shape in(1): towards the client, out(2): towards
+                           the server, or in&out(3), the default
+  -w, --random-wait=MSEC   Wait 0 to 2*MSEC milliseconds, at random, before
+                           each packet
+  -z, --bufsize=BYTES      Packet size: most bytes read at once (4096,
+                           at least 256).  -o and -z alone shape nothing
 
 Connections:
       --connect-timeout=SEC  Give up connecting to DST after SEC seconds (10)
@@ -82,6 +86,5 @@ SRC, listening (Accept=no) or one connection each (Accept=yes), and redir
 stays in the foreground.  A connection passed already accepted (Accept=yes,
 inetd nowait) is relayed, then redir exits.
 
-Not supported yet, refused with an error: -m, -o, -w, -z.
 Exit status: 0 ok, 1 runtime error (e.g. port in use), 2 usage error.
 `
