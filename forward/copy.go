@@ -21,6 +21,33 @@ type copier struct {
 	idle    time.Duration // zero: no idle timeout
 	last    atomic.Int64  // UnixNano of the last byte moved either way
 	aborted atomic.Bool
+	// kids are the connections Relay tied to this one (FTP data
+	// connections); nil when there can be none.
+	kids *kids
+}
+
+// kids counts the open connections tied to a parent: while one is open
+// the parent is not idle, and the end of one counts as activity.
+type kids struct {
+	open  atomic.Int32
+	ended atomic.Int64 // UnixNano when the last one ended
+}
+
+func (k *kids) started() { k.open.Add(1) }
+
+func (k *kids) done() {
+	k.ended.Store(time.Now().UnixNano())
+	k.open.Add(-1)
+}
+
+// busy says whether the relay is not idle: a byte moved either way within
+// the idle timeout, or a connection tied to it is open or ended within it.
+func (cp *copier) busy() bool {
+	if time.Since(cp.lastTime()) < cp.idle {
+		return true
+	}
+	k := cp.kids
+	return k != nil && (k.open.Load() > 0 || time.Since(time.Unix(0, k.ended.Load())) < cp.idle)
 }
 
 // abort closes both conns at the drain timeout.
@@ -70,8 +97,8 @@ func (cp *copier) copyHalf(dst, src net.Conn, n *int64, errc chan<- error) {
 		case err == io.EOF:
 			errc <- closeWrite(dst)
 			return
-		case errors.Is(err, os.ErrDeadlineExceeded) && time.Since(cp.lastTime()) < cp.idle:
-			continue // the other direction is busy: not idle
+		case errors.Is(err, os.ErrDeadlineExceeded) && cp.busy():
+			continue // the other direction, or a child, is busy: not idle
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			errc <- errIdle
 			return
@@ -98,7 +125,7 @@ func (cp *copier) write(dst net.Conn, b []byte, n *int64) error {
 		}
 		switch {
 		case err == nil:
-		case errors.Is(err, os.ErrDeadlineExceeded) && time.Since(cp.lastTime()) < cp.idle:
+		case errors.Is(err, os.ErrDeadlineExceeded) && cp.busy():
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			return errIdle
 		default:
@@ -122,9 +149,10 @@ func (cp *copier) classify(err error) (string, error) {
 	return classifyErrno(err), err
 }
 
-// classifyErrno tells a peer's reset from other I/O errors.
+// classifyErrno tells a peer's reset from other I/O errors. ENOTCONN is
+// the half-close of a socket the peer has already reset.
 func classifyErrno(err error) string {
-	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+	if errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ENOTCONN) {
 		return ReasonReset
 	}
 	return ReasonError

@@ -54,6 +54,7 @@ type Forwarder struct {
 	conns   connSet        // open connections, for the close at drain timeout
 	relay   *reactor       // the splice relay; nil when it could not be made
 	records recordQueue    // connection records on their way to Log
+	parents sync.Map       // conn id → *kids, for Relay to tie children to
 	// literal is Target parsed once per Serve, when isLiteral: an address
 	// the relay dials without a lookup.
 	literal   netip.AddrPort

@@ -43,7 +43,8 @@ func (f *Forwarder) hooked() bool { return f.Hooks.Dial != nil || f.Hooks.Wrap !
 // Relay relays one more pair of connected conns as a connection of this
 // Forwarder, tied to connection parent (its record carries "parent"): it
 // is counted, idle-timed, wrapped by Hooks.Wrap, drained at shutdown and
-// recorded like any other. client is the side the record calls the client.
+// recorded like any other. While it is open its parent does not idle out
+// (an FTP control connection is silent during a long transfer). client is the side the record calls the client.
 // Relay returns at once; it must be called while Serve runs and, for
 // the drain to wait for it, from within the handling of connection parent
 // (a Wrap conn's Read or Write), so that Serve has not finished draining.
@@ -51,6 +52,11 @@ func (f *Forwarder) Relay(parent uint64, client, target net.Conn) {
 	s := &session{
 		id: f.nextID.Add(1), parent: parent, start: time.Now(),
 		client: client.RemoteAddr(), local: client.LocalAddr(), target: target.RemoteAddr(),
+	}
+	if v, ok := f.parents.Load(parent); ok {
+		k := v.(*kids)
+		k.started()
+		s.ended = k.done
 	}
 	f.active.Add(1)
 	f.stats.opened()

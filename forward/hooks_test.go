@@ -120,3 +120,45 @@ func TestRelayChild(t *testing.T) {
 		t.Errorf("child record's parent %d, want the control conn %d; records %v", kid, parent, recs)
 	}
 }
+
+// TestRelayChildKeepsParent: a connection Relay tied to a parent keeps the
+// parent from idling out while it is open (an FTP control connection is
+// silent during a transfer); once it ends, the parent's timeout runs again.
+func TestRelayChildKeepsParent(t *testing.T) {
+	const idle = 300 * time.Millisecond
+	b := tcpBackend(t, echo)
+	side := tcpBackend(t, echo)
+	var f *forward.Forwarder
+	child := make(chan *net.TCPConn, 1)
+	f = &forward.Forwarder{Target: b.addr, IdleTimeout: idle, Hooks: forward.Hooks{
+		Wrap: func(info forward.ConnInfo, c, tc net.Conn) (net.Conn, net.Conn) {
+			if info.Parent != 0 {
+				return c, tc
+			}
+			ln := listen(t, "tcp", "127.0.0.1:0")
+			go func() {
+				in, _ := ln.Accept()
+				ln.Close()
+				f.Relay(info.ID, in, dialTCP(t, side.addr))
+			}()
+			child <- dialTCP(t, ln.Addr().String())
+			return c, upper{tc.(*net.TCPConn)}
+		},
+	}}
+	s := serveTCP(t, f)
+	c := s.dial(t)
+	roundTrip(t, c, []byte("X"))
+	d := <-child
+	for range 8 { // 8 × 150 ms: well past the parent's idle timeout
+		roundTrip(t, d, []byte("data"))
+		time.Sleep(150 * time.Millisecond)
+	}
+	expectOpen(t, c, 10*time.Millisecond)
+	d.Close()
+	expectClosed(t, c, 5*time.Second)
+	for _, r := range s.logs.waitConns(t, 2, 10*time.Second) {
+		if _, kid := r.Attrs["parent"]; !kid && r.Attrs["reason"].String() != forward.ReasonIdle {
+			t.Errorf("parent record %v, want it ended by the idle timeout after the child", r)
+		}
+	}
+}

@@ -22,6 +22,7 @@ const (
 type session struct {
 	id     uint64
 	parent uint64 // the connection this one belongs to (Relay), or 0
+	ended  func() // called when the session has ended, or nil
 	client net.Addr
 	local  net.Addr
 	target net.Addr // the address dialled; nil until the dial succeeds
@@ -66,6 +67,11 @@ func (f *Forwarder) handle(ctx context.Context, c net.Conn, sem semaphore) {
 // startRelay picks the splice relay when both ends are plain TCP conns and
 // the user-space copy otherwise (wrapped conns need their bytes seen).
 func (f *Forwarder) startRelay(s *session, c, t net.Conn) {
+	var k *kids
+	if s.parent == 0 && f.Hooks.Wrap != nil {
+		k = new(kids)
+		f.parents.Store(s.id, k) // before Wrap: Relay may tie children to it
+	}
 	c, t = f.wrap(s, c, t)
 	ct, ok1 := c.(*net.TCPConn)
 	tt, ok2 := t.(*net.TCPConn)
@@ -76,7 +82,7 @@ func (f *Forwarder) startRelay(s *session, c, t net.Conn) {
 		}
 		f.logger().Debug("splice relay unavailable, copying in user space", "conn", s.id, "error", err)
 	}
-	cp := &copier{c: c, t: t, idle: f.IdleTimeout}
+	cp := &copier{c: c, t: t, idle: f.IdleTimeout, kids: k}
 	if !f.conns.add(s.id, cp.abort) {
 		cp.abort()
 	}
@@ -86,6 +92,10 @@ func (f *Forwarder) startRelay(s *session, c, t net.Conn) {
 // finish records the end of a session and frees its slot.
 func (f *Forwarder) finish(s *session, r result) {
 	f.conns.remove(s.id)
+	f.parents.Delete(s.id)
+	if s.ended != nil {
+		s.ended()
+	}
 	f.stats.closed(r.fromClient, r.fromTarget)
 	f.report(s, r)
 	s.sem.release()
