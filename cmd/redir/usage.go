@@ -62,6 +62,7 @@ Connections:
                              stays with inetd or systemd)
       --proxy-protocol=V     Send DST a PROXY protocol header, V is v1 or
                              v2, with the client's address before its bytes
+                             (with -x: through the tunnel, to HOST:PORT)
 
 Config file (redir.conf(5)):
       --config=FILE        Read options and the listen and target lines
