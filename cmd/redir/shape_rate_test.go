@@ -159,37 +159,41 @@ func towardsClientCases() []shapeCase {
 	for _, tt := range tests {
 		name := fmt.Sprintf("towards_client_%dbps_z%d_%dconns_%s", tt.bps, tt.packet, tt.conns, tt.host)
 		cases = append(cases, shapeCase{name, func(t *testing.T) {
-			packet := tt.packet
-			if packet == 0 {
-				packet = shaper.DefaultPacket
-			}
-			size := transferSize(tt.bps, packet)
-			backend := startBackend(t, net.JoinHostPort(tt.host, "0"), sendN(size))
-			addr := freeAddr(t, tt.host)
-			args := []string{"-n", "-m", strconv.FormatInt(tt.bps, 10), addr, backend}
-			if tt.packet != 0 {
-				args = append([]string{"-z", strconv.Itoa(tt.packet)}, args...)
-			}
-			p := startRedir(t, args...)
-			p.waitLog(t, "listening on")
-			logs := make([]transfer, tt.conns)
-			errs := make([]error, tt.conns)
-			var wg sync.WaitGroup
-			for i := range tt.conns {
-				start := time.Now() // before: the dial may return late
-				c := dialRetry(t, addr)
-				wg.Go(func() { logs[i], errs[i] = receive(c, start) })
-			}
-			wg.Wait()
-			for i := range tt.conns {
-				if errs[i] != nil {
-					t.Errorf("conn %d: %v", i, errs[i])
-				}
-				checkRate(t, fmt.Sprintf("conn %d", i), logs[i], size, tt.bps, packet)
-			}
+			towardsClient(t, tt.bps, tt.packet, tt.conns, tt.host)
 		}})
 	}
 	return cases
+}
+
+// towardsClient runs conns transfers at once from the target through a
+// redir -m bps (-z packet unless 0), over host, and checks each.
+func towardsClient(t *testing.T, bps int64, packet, conns int, host string) {
+	args := []string{"-n", "-m", strconv.FormatInt(bps, 10)}
+	if packet != 0 {
+		args = append(args, "-z", strconv.Itoa(packet))
+	} else {
+		packet = shaper.DefaultPacket
+	}
+	size := transferSize(bps, packet)
+	backend := startBackend(t, net.JoinHostPort(host, "0"), sendN(size))
+	addr := freeAddr(t, host)
+	p := startRedir(t, append(args, addr, backend)...)
+	p.waitLog(t, "listening on")
+	logs := make([]transfer, conns)
+	errs := make([]error, conns)
+	var wg sync.WaitGroup
+	for i := range conns {
+		start := time.Now() // before: the dial may return late
+		c := dialRetry(t, addr)
+		wg.Go(func() { logs[i], errs[i] = receive(c, start) })
+	}
+	wg.Wait()
+	for i := range conns {
+		if errs[i] != nil {
+			t.Errorf("conn %d: %v", i, errs[i])
+		}
+		checkRate(t, fmt.Sprintf("conn %d", i), logs[i], size, bps, packet)
+	}
 }
 
 // towardsServer measures the other direction, -o 2: what the client
