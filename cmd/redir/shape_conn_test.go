@@ -151,6 +151,55 @@ func TestShapeRandomWaitRoundTrips(t *testing.T) {
 	}
 }
 
+// TestShapeMemoryBounded checks that peers sending as fast as they can
+// into a slow shaped connection do not make redir hold more and more: its
+// resident memory after 3 s of it is what it was after 1 s, give or take
+// 4 MiB. TCP's flow control holds the senders back, not redir's memory.
+func TestShapeMemoryBounded(t *testing.T) {
+	t.Parallel()
+	const conns = 10
+	backend := startBackend(t, "127.0.0.1:0", func(c net.Conn) {
+		go io.Copy(io.Discard, c)
+		io.CopyN(c, zeroes{}, 1<<40)
+	})
+	addr := freeAddr(t, "127.0.0.1")
+	p := startRedir(t, "-n", "-m", "8000", addr, backend)
+	p.waitLog(t, "listening on")
+	for range conns {
+		c := dialRetry(t, addr)
+		go io.Copy(io.Discard, c)
+		go io.CopyN(c, zeroes{}, 1<<40)
+	}
+	time.Sleep(time.Second)
+	before := vmRSS(t, p.cmd.Process.Pid)
+	time.Sleep(2 * time.Second)
+	after := vmRSS(t, p.cmd.Process.Pid)
+	t.Logf("redir's resident memory: %d KiB after 1 s, %d KiB after 3 s", before, after)
+	if after > before+4<<10 {
+		t.Errorf("redir's resident memory grew from %d KiB to %d KiB in 2 s", before, after)
+	}
+}
+
+// vmRSS is a process's resident memory in KiB.
+func vmRSS(t *testing.T, pid int) int {
+	t.Helper()
+	status, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "VmRSS:" {
+			n, err := strconv.Atoi(f[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+	}
+	t.Fatalf("no VmRSS in /proc/%d/status", pid)
+	return 0
+}
+
 // TestShapeOffKeepsSplice checks under strace that -z or -o alone leave
 // the zero-copy path (splice) in place, with a notice that they do
 // nothing, while -m moves the bytes through user space.
