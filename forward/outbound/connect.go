@@ -88,9 +88,14 @@ func readResponse(br *bufio.Reader) (string, error) {
 	}
 }
 
-// validStatus says whether s is "HTTP/1.x NNN" with an optional reason.
+// validStatus says whether s is "HTTP/1.0 NNN" or "HTTP/1.1 NNN", with
+// an optional reason after a space: the status lines of the only HTTP
+// versions that have CONNECT over a plain TCP connection.
 func validStatus(s string) bool {
-	if len(s) < len("HTTP/1.x NNN") || !strings.HasPrefix(s, "HTTP/1.") || s[8] != ' ' {
+	if len(s) < len("HTTP/1.x NNN") || s[8] != ' ' {
+		return false
+	}
+	if v := s[:8]; v != "HTTP/1.0" && v != "HTTP/1.1" {
 		return false
 	}
 	for _, b := range []byte(s[9:12]) {

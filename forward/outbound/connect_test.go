@@ -24,6 +24,7 @@ var responseCases = []struct {
 	{"SSH-2.0-OpenSSH\r\n\r\n", "", ErrMalformed},
 	{"HTTP/1.1 2x0 OK\r\n\r\n", "", ErrMalformed},
 	{"HTTP/2 200\r\n\r\n", "", ErrMalformed},
+	{"HTTP/1.X 200 OK\r\n\r\n", "", ErrMalformed},
 	{"HTTP/1.1 2000\r\n\r\n", "", ErrMalformed},
 	{"\r\n", "", ErrMalformed},
 	{"", "", ErrMalformed},
@@ -45,6 +46,40 @@ func TestReadResponse(t *testing.T) {
 				t.Errorf("readResponse(%.60q) one byte at a time %v = %q, %v; want %q, %v",
 					tt.in, oneByte, status, err, tt.status, tt.err)
 			}
+		}
+	}
+}
+
+// TestValidStatus: only HTTP/1.0 and HTTP/1.1 status lines, a three-digit
+// code, and a reason only after a space.
+func TestValidStatus(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"HTTP/1.0 200 Connection established", true},
+		{"HTTP/1.1 200", true},
+		{"HTTP/1.1 407 Proxy Authentication Required", true},
+		{"HTTP/1.1 200 ", true},
+		{"HTTP/1.X 200 OK", false},
+		{"HTTP/1.x 200 OK", false},
+		{"HTTP/1.2 200 OK", false},
+		{"HTTP/1.9 200 OK", false},
+		{"HTTP/1. 200 OK", false},
+		{"HTTP/2.0 200 OK", false},
+		{"HTTP/2 200 OK", false},
+		{"http/1.1 200 OK", false},
+		{"HTTP/1.1  200 OK", false},
+		{"HTTP/1.1 20 OK", false},
+		{"HTTP/1.1 2000", false},
+		{"HTTP/1.1 200OK", false},
+		{"HTTP/1.1 -20 OK", false},
+		{"HTTP/1.1", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := validStatus(tt.in); got != tt.want {
+			t.Errorf("validStatus(%q) = %v, want %v", tt.in, got, tt.want)
 		}
 	}
 }
