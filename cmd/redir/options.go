@@ -19,10 +19,6 @@ const (
 	defaultDrainTimeout   = forward.DefaultDrainTimeout
 )
 
-// errNotSupported marks an option that is parsed and checked but whose
-// behaviour a later release brings; it is never silently ignored.
-var errNotSupported = errors.New("not supported yet")
-
 // cliArgs mirrors redir 3.3's command line. Only kong writes it; toConfig
 // turns it into a config. Values are kept as typed (optArg) so that every
 // error can quote the value the user gave.
@@ -150,7 +146,7 @@ func (c *cliArgs) parse(args []string, stdout io.Writer) (err error) {
 }
 
 // toConfig checks every value and builds the config. Values of options that
-// are not supported yet are checked too, so a typo is reported as such.
+// belong to a feature are checked in that feature's file (opt_*.go).
 func (c *cliArgs) toConfig() (config, error) {
 	cfg := config{
 		Inetd:      c.Inetd,

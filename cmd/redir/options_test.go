@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"log/slog"
 	"reflect"
 	"strings"
@@ -156,7 +155,7 @@ type badCase struct {
 }
 
 // checkBad checks that bad input is a one-line error naming the value, with
-// no config, no output and no "not supported yet".
+// no config and no output.
 func checkBad(t *testing.T, tests []badCase) {
 	t.Helper()
 	for _, tt := range tests {
@@ -169,8 +168,6 @@ func checkBad(t *testing.T, tests []badCase) {
 			t.Errorf("parseArgs(%q) error %q, want it to contain %q", tt.args, err, tt.want)
 		case strings.Contains(err.Error(), "\n"):
 			t.Errorf("parseArgs(%q) error %q is not one line", tt.args, err)
-		case errors.Is(err, errNotSupported):
-			t.Errorf("parseArgs(%q) error %q: bad value reported as not supported", tt.args, err)
 		case done || out.Len() != 0 || !reflect.DeepEqual(cfg, config{}):
 			t.Errorf("parseArgs(%q): done=%v output %q config %+v along with the error", tt.args, done, out.String(), cfg)
 		}
@@ -217,8 +214,7 @@ func TestParseBadAddresses(t *testing.T) {
 	})
 }
 
-// TestParseBadValues covers bad option values, including those of options
-// that are not supported yet.
+// TestParseBadValues covers bad option values, the features' included.
 func TestParseBadValues(t *testing.T) {
 	checkBad(t, []badCase{
 		{[]string{"-l", "loud", ":80", ":90"}, `unknown log level "loud": want none, err, notice, info or debug`},
