@@ -120,7 +120,7 @@ func TestTransparentNoCapability(t *testing.T) {
 			if code := p.exitCode(t, 10*time.Second); code != 1 {
 				t.Fatalf("exit status %d, want 1", code)
 			}
-			checkOneLineError(t, p.stderr.String(), "-p/--transproxy", "CAP_NET_ADMIN", "CAP_NET_RAW")
+			checkOneLineError(t, p.stderr.String(), "-p/--transproxy: IP_TRANSPARENT needs CAP_NET_ADMIN or CAP_NET_RAW")
 		})
 	}
 }

@@ -16,11 +16,13 @@ import (
 // header fields together.
 const MaxResponseHeader = 16 << 10
 
-// Errors of the CONNECT handshake, wrapped with the details.
+// Errors of the CONNECT handshake, wrapped with the details. They go into
+// redir's records as they are, so they carry no package prefix: ErrRefused
+// names CONNECT and its target, the others come after "CONNECT HOST:PORT: ".
 var (
-	ErrRefused       = errors.New("outbound: the proxy refused CONNECT")
-	ErrMalformed     = errors.New("outbound: malformed response to CONNECT")
-	ErrHeaderTooLong = errors.New("outbound: response header to CONNECT too long")
+	ErrRefused       = errors.New("the proxy refused CONNECT")
+	ErrMalformed     = errors.New("malformed response from the proxy")
+	ErrHeaderTooLong = errors.New("the proxy's response header is too long")
 )
 
 // Handshake asks the HTTP proxy at the other end of c to CONNECT to
@@ -43,7 +45,7 @@ func Handshake(ctx context.Context, c *net.TCPConn, authority string) (net.Conn,
 		err = derr
 	}
 	if err != nil {
-		return nil, fmt.Errorf("outbound: CONNECT %s: %w", authority, err)
+		return nil, fmt.Errorf("CONNECT %s: %w", authority, err)
 	}
 	if status[len("HTTP/1.x ")] != '2' {
 		return nil, fmt.Errorf("%w to %s: %q", ErrRefused, authority, status)
@@ -67,9 +69,9 @@ func readResponse(br *bufio.Reader) (string, error) {
 		case errors.Is(err, bufio.ErrBufferFull) || total > MaxResponseHeader:
 			return status, fmt.Errorf("%w: over %d bytes (status %q)", ErrHeaderTooLong, MaxResponseHeader, status)
 		case err == io.EOF && status == "":
-			return status, fmt.Errorf("%w: the proxy closed the connection without a status line", ErrMalformed)
+			return status, fmt.Errorf("%w: the connection closed before a status line", ErrMalformed)
 		case err == io.EOF:
-			return status, fmt.Errorf("%w: the proxy closed the connection within the header (status %q)", ErrMalformed, status)
+			return status, fmt.Errorf("%w: the connection closed within the header (status %q)", ErrMalformed, status)
 		case err != nil && status == "":
 			return status, fmt.Errorf("no status line from the proxy: %w", err)
 		case err != nil:

@@ -46,7 +46,7 @@ func (d *Dialer) Dial(ctx context.Context, client, local net.Addr) (net.Conn, er
 	case d.Transparent:
 		src, err := addrOf(client)
 		if err != nil {
-			return nil, fmt.Errorf("outbound: transparent source: %w", err)
+			return nil, fmt.Errorf("transparent source: %w", err)
 		}
 		nd = TransparentDialer(net.TCPAddrFromAddrPort(src))
 	}
@@ -83,7 +83,7 @@ func writeHeader(ctx context.Context, c net.Conn, version int, client, local net
 		err = derr
 	}
 	if err != nil {
-		return fmt.Errorf("outbound: writing the PROXY header: %w", err)
+		return fmt.Errorf("writing the PROXY header: %w", err)
 	}
 	return nil
 }

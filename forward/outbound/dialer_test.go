@@ -210,3 +210,29 @@ func TestDialKeepsTCPConn(t *testing.T) {
 		c.Close()
 	}
 }
+
+// TestHandshakeErrorText: each failed CONNECT reads once, as it goes into
+// a record: CONNECT and its target named once, no package prefix.
+func TestHandshakeErrorText(t *testing.T) {
+	for _, tt := range []struct {
+		answer string
+		want   error
+		text   string
+	}{
+		{"HTTP/1.1 403 Access violation\r\n\r\n", ErrRefused, `the proxy refused CONNECT to h:1: "HTTP/1.1 403 Access violation"`},
+		{"SSH-2.0-OpenSSH\r\n\r\n", ErrMalformed, `CONNECT h:1: malformed response from the proxy: status line "SSH-2.0-OpenSSH"`},
+		{"", ErrMalformed, "CONNECT h:1: malformed response from the proxy: the connection closed before a status line"},
+		{"HTTP/1.1 200 OK\r\n" + strings.Repeat("X: "+strings.Repeat("a", 100)+"\r\n", 200), ErrHeaderTooLong,
+			`CONNECT h:1: the proxy's response header is too long: over 16384 bytes (status "HTTP/1.1 200 OK")`},
+	} {
+		proxy := listen(t, "127.0.0.1:0", func(c net.Conn) {
+			c.Read(make([]byte, 4096))
+			c.Write([]byte(tt.answer))
+			c.Close()
+		})
+		_, err := (&Dialer{Target: proxy, Connect: "h:1"}).Dial(dialCtx(t), nil, nil)
+		if !errors.Is(err, tt.want) || err.Error() != tt.text {
+			t.Errorf("proxy answering %.40q: error %v; want %q", tt.answer, err, tt.text)
+		}
+	}
+}

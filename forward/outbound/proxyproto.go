@@ -26,7 +26,7 @@ func Header(version int, client, local net.Addr) ([]byte, error) {
 	case 2:
 		return headerV2(src, dst, known), nil
 	}
-	return nil, fmt.Errorf("outbound: PROXY protocol version %d: want 1 or 2", version)
+	return nil, fmt.Errorf("PROXY protocol version %d: want 1 or 2", version)
 }
 
 // headerV1 is the text form: "PROXY TCP4 SRC DST SPORT DPORT\r\n".

@@ -12,7 +12,7 @@ import (
 )
 
 // ErrNoCapability says transparent mode cannot work in this process.
-var ErrNoCapability = errors.New("outbound: IP_TRANSPARENT needs CAP_NET_ADMIN or CAP_NET_RAW, and this process has neither in its effective set")
+var ErrNoCapability = errors.New("IP_TRANSPARENT needs CAP_NET_ADMIN or CAP_NET_RAW, and this process has neither in its effective set")
 
 // TransparentDialer is a dialer whose connections carry source's IP
 // address, an address of some other host (the client's), so that the
@@ -38,7 +38,7 @@ func TransparentDialer(source net.Addr) *net.Dialer {
 		// Dialing fails with the reason rather than going out from a
 		// local address, which would hide the client.
 		d.Control = func(string, string, syscall.RawConn) error {
-			return fmt.Errorf("outbound: transparent source: %w", err)
+			return fmt.Errorf("transparent source: %w", err)
 		}
 	}
 	return d
@@ -102,7 +102,7 @@ func CheckCapability() error {
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	var data [2]unix.CapUserData
 	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return fmt.Errorf("outbound: reading the capabilities: %w", err)
+		return fmt.Errorf("reading the capabilities: %w", err)
 	}
 	const want = 1<<unix.CAP_NET_ADMIN | 1<<unix.CAP_NET_RAW // both below 32
 	if data[0].Effective&want == 0 {

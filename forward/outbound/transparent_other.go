@@ -11,7 +11,7 @@ import (
 )
 
 // ErrNoCapability says transparent mode cannot work in this process.
-var ErrNoCapability = errors.New("outbound: transparent mode (-p) needs Linux's IP_TRANSPARENT")
+var ErrNoCapability = errors.New("transparent mode (-p) needs Linux's IP_TRANSPARENT")
 
 // TransparentDialer fails every dial: only Linux has IP_TRANSPARENT.
 func TransparentDialer(net.Addr) *net.Dialer {
