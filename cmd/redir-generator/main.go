@@ -57,7 +57,7 @@ func run(args []string, confDir string, log *logger) int {
 		return 0
 	}
 	for _, path := range paths {
-		err := generate(args[1], path)
+		err := generate(args[1], path, log)
 		var outErr *outputError
 		if errors.As(err, &outErr) {
 			log.printf("%v", err)
@@ -97,18 +97,23 @@ type outputError struct{ err error }
 func (e *outputError) Error() string { return "writing the drop-in: " + e.err.Error() }
 func (e *outputError) Unwrap() error { return e.err }
 
-// generate writes the drop-in for the conf at path into out.
-func generate(out, path string) error {
+// generate writes the drop-in for the conf at path into out; log gets
+// the listen lines it leaves out.
+func generate(out, path string, log *logger) error {
 	name := strings.TrimSuffix(filepath.Base(path), ".conf")
 	if err := checkInstance(name); err != nil {
 		return err
+	}
+	if strings.Contains(path, "\n") {
+		return errors.New("a newline in the path: a unit file cannot name it")
 	}
 	f, err := conffile.Load(path)
 	if err != nil {
 		return err
 	}
-	if len(f.Listen()) == 0 {
-		return errors.New("no listen line: redir@" + name + ".socket would have nowhere to listen")
+	listen := systemdListen(f, log)
+	if len(listen) == 0 {
+		return errors.New("no listen line systemd can take: redir@" + name + ".socket would have nowhere to listen")
 	}
 	if _, ok := f.Get("target"); !ok {
 		return errors.New("no target line: redir@" + name + ".service would have nowhere to relay to")
@@ -117,24 +122,53 @@ func generate(out, path string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return &outputError{err}
 	}
-	if err := os.WriteFile(filepath.Join(dir, dropInName), []byte(dropIn(f)), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, dropInName), []byte(dropIn(f.Path, listen)), 0o644); err != nil {
 		return &outputError{err}
 	}
 	return nil
 }
 
-// dropIn is the drop-in's text. The empty ListenStream= drops any address
-// the unit itself has, so the conf alone says where to listen.
-func dropIn(f *conffile.File) string {
+// systemdListen returns f's listen lines as ListenStream= values, but for
+// those with a %zone, which systemd's ListenStream= refuses (version 252
+// fails to parse the address): each is logged with its file and line.
+func systemdListen(f *conffile.File, log *logger) []string {
+	var vals []string
+	for _, e := range f.Entries {
+		if e.Key != "listen" {
+			continue
+		}
+		l, err := conffile.ParseListen(e.Value)
+		if err != nil { // Parse checked it
+			log.printf("skipping %v", f.Err(e, err))
+			continue
+		}
+		if l.Addr.Zone() != "" {
+			log.printf("skipping %v", f.Err(e, fmt.Errorf("%s: systemd's ListenStream= takes no %%zone; "+
+				"write the address without it and add BindToDevice= in a drop-in of the socket (see redir.conf(5))", e.Value)))
+			continue
+		}
+		vals = append(vals, l.Systemd())
+	}
+	return vals
+}
+
+// dropIn is the drop-in's text for the conf at path. The empty
+// ListenStream= drops any address the unit itself has, so the conf alone
+// says where to listen. Settings have their '%' escaped: systemd expands
+// specifiers in them.
+func dropIn(path string, listen []string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Written by redir-generator from the listen lines of %s.\n", f.Path)
+	fmt.Fprintf(&b, "# Written by redir-generator from the listen lines of %s.\n", path)
 	b.WriteString("# Edit that file, then run \"systemctl daemon-reload\"; see redir.conf(5).\n")
-	fmt.Fprintf(&b, "[Unit]\nSourcePath=%s\n\n[Socket]\nListenStream=\n", f.Path)
-	for _, l := range f.Listen() {
-		fmt.Fprintf(&b, "ListenStream=%s\n", l.Systemd())
+	fmt.Fprintf(&b, "[Unit]\nSourcePath=%s\n\n[Socket]\nListenStream=\n", escape(path))
+	for _, l := range listen {
+		fmt.Fprintf(&b, "ListenStream=%s\n", escape(l))
 	}
 	return b.String()
 }
+
+// escape escapes s for a unit file setting that expands specifiers.
+func escape(s string) string { return strings.ReplaceAll(s, "%", "%%") }
 
 // checkInstance accepts an instance name made of letters, digits, '-',
 // '_', '.' and ':', characters that need no escaping in a unit name nor

@@ -108,13 +108,16 @@ func outDirs(t *testing.T) (normal, early, late string) {
 }
 
 // TestGenerate: a drop-in for each usable conf, with the listen lines in
-// order after an empty ListenStream=; every other conf is skipped with a
-// line naming it and why; files not ending in .conf are not looked at.
+// order after an empty ListenStream=, but for those with a %zone, which
+// systemd refuses: each is left out with a line naming its file and line;
+// every other conf is skipped with a line naming it and why; files not
+// ending in .conf are not looked at. A '%' in a setting is escaped.
 func TestGenerate(t *testing.T) {
-	conf := t.TempDir()
+	conf := filepath.Join(t.TempDir(), "conf%i")
 	writeFiles(t, conf, map[string]string{
 		"http.conf":           "# web\nlisten = 80\nlisten = [::1]:8080\nlisten = 127.0.0.1:08081\ntarget = backend:http\nloglevel = info\n",
-		"api-2_b.conf":        "listen=[fe80::1%lo]:9000\ntarget = [::1]:9001\n",
+		"api-2_b.conf":        "listen=[fe80::1%lo]:9000\nlisten = [::1]:9000\ntarget = [::1]:9001\n",
+		"zoned.conf":          "listen = [fe80::1%eth0]:80\ntarget = :81\n",
 		"bad.conf":            "listen = 80\nmaxbw = 1\ntarget = :81\n",
 		"nolisten.conf":       "target = :81\n",
 		"notarget.conf":       "listen = 81\n",
@@ -148,11 +151,11 @@ func checkGenerated(t *testing.T, conf, normal string) {
 		p := filepath.Join(conf, name+".conf")
 		return "# Written by redir-generator from the listen lines of " + p + ".\n" +
 			"# Edit that file, then run \"systemctl daemon-reload\"; see redir.conf(5).\n" +
-			"[Unit]\nSourcePath=" + p + "\n\n[Socket]\nListenStream=\n"
+			"[Unit]\nSourcePath=" + strings.ReplaceAll(p, "%", "%%") + "\n\n[Socket]\nListenStream=\n"
 	}
 	want := map[string]string{
 		"redir@http.socket.d/50-listen.conf":    header("http") + "ListenStream=80\nListenStream=[::1]:8080\nListenStream=127.0.0.1:8081\n",
-		"redir@api-2_b.socket.d/50-listen.conf": header("api-2_b") + "ListenStream=[fe80::1%lo]:9000\n",
+		"redir@api-2_b.socket.d/50-listen.conf": header("api-2_b") + "ListenStream=[::1]:9000\n",
 	}
 	got := tree(t, normal)
 	if fmt.Sprint(got) != fmt.Sprint(want) {
@@ -164,14 +167,21 @@ func checkGenerated(t *testing.T, conf, normal string) {
 func checkSkipped(t *testing.T, stderr, conf string) {
 	t.Helper()
 	p := func(name string) string { return regexp.QuoteMeta(filepath.Join(conf, name)) }
+	zone := func(line, value string) string {
+		return ":" + line + ": listen: " + regexp.QuoteMeta(value) + ": systemd's ListenStream= takes no %zone; " +
+			`write the address without it and add BindToDevice= in a drop-in of the socket \(see redir.conf\(5\)\)$`
+	}
 	wants := []string{
 		p(".conf") + `: instance name "": want 1 to 241 characters`,
 		p("a@b.conf") + `: instance name "a@b": want only letters, digits, '-', '_', '.' and ':'`,
+		p("api-2_b.conf") + zone("1", "[fe80::1%lo]:9000"),
 		p("bad.conf") + `: ` + p("bad.conf") + `:2: unknown key "maxbw"`,
 		p("dir.conf") + `: read ` + p("dir.conf") + `: is a directory`,
 		p("my web.conf") + `: instance name "my web": want only`,
-		p("nolisten.conf") + `: no listen line: redir@nolisten.socket would have nowhere to listen`,
+		p("nolisten.conf") + `: no listen line systemd can take: redir@nolisten.socket would have nowhere to listen`,
 		p("notarget.conf") + `: no target line: redir@notarget.service would have nowhere to relay to`,
+		p("zoned.conf") + zone("1", "[fe80::1%eth0]:80"),
+		p("zoned.conf") + `: no listen line systemd can take: redir@zoned.socket would have nowhere to listen`,
 	}
 	lines := strings.Split(strings.TrimSuffix(stderr, "\n"), "\n")
 	if len(lines) != len(wants) {
