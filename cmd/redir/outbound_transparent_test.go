@@ -124,3 +124,37 @@ func TestTransparentNoCapability(t *testing.T) {
 		})
 	}
 }
+
+// TestTransparentUserNamespace: in a user namespace of its own (unshare
+// -U -r, as PrivateUsers=yes does) redir has every capability, but not in
+// the namespace that owns the network: -p is refused at start, in the
+// foreground and the background alike, where it used to start and fail
+// every connection. With a network namespace of that user namespace's own
+// (unshare -U -r -n) the same -p starts.
+func TestTransparentUserNamespace(t *testing.T) {
+	requireRoot(t)
+	target := freeAddr(t, "127.0.0.1")
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"foreground", []string{"-n", "-p", freeAddr(t, "127.0.0.1"), target}},
+		{"background", []string{"-p", freeAddr(t, "127.0.0.1"), target}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"--user", "--map-root-user", redirBin}, tc.args...)
+			p := startProc(t, "unshare", args...)
+			if code := p.exitCode(t, 10*time.Second); code != 1 {
+				t.Fatalf("exit status %d, want 1", code)
+			}
+			checkOneLineError(t, p.stderr.String(), "-p/--transproxy: setsockopt IP_TRANSPARENT: operation not permitted; "+
+				"transparent mode needs CAP_NET_RAW or CAP_NET_ADMIN in the host's user namespace (in a unit: PrivateUsers=no)")
+		})
+	}
+	t.Run("own network namespace", func(t *testing.T) {
+		p := startProc(t, "unshare", "--user", "--map-root-user", "--net", "sh", "-c",
+			`ip link set lo up && exec "$0" -n -l info -p 127.0.0.1:8000 127.0.0.1:9000`, redirBin)
+		p.waitLog(t, "listening on 127.0.0.1:8000")
+		p.stopOK(t)
+	})
+}

@@ -33,7 +33,8 @@ const usageText = `Usage: redir [-hinpsv] [-b IP] [-f TYPE] [-I NAME] [-l LEVEL]
                            stderr is the journal: then to journald)
   -p, --transproxy         Connect to DST from the client's own address
                            (IP_TRANSPARENT; needs CAP_NET_ADMIN or
-                           CAP_NET_RAW and the routing in redir(1))
+                           CAP_NET_RAW in the host's user namespace, and
+                           the routing in redir(1))
   -s, --syslog             Log messages to journald where it runs, else to
                            syslog (the default without -n)
   -t, --timeout=SEC        Set timeout to SEC seconds, default off (0)

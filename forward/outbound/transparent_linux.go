@@ -11,8 +11,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ErrNoCapability says transparent mode cannot work in this process.
-var ErrNoCapability = errors.New("IP_TRANSPARENT needs CAP_NET_ADMIN or CAP_NET_RAW, and this process has neither in its effective set")
+// Why transparent mode cannot work in this process: ErrNoCapability when
+// it lacks both capabilities, ErrUserNamespace when it has them but only
+// in a user namespace of its own (unshare -U, systemd's PrivateUsers=yes):
+// the kernel asks for them in the namespace that owns the network
+// namespace, the host's.
+var (
+	ErrNoCapability  = errors.New("IP_TRANSPARENT needs CAP_NET_ADMIN or CAP_NET_RAW, and this process has neither in its effective set")
+	ErrUserNamespace = errors.New("transparent mode needs CAP_NET_RAW or CAP_NET_ADMIN in the host's user namespace (in a unit: PrivateUsers=no)")
+)
 
 // TransparentDialer is a dialer whose connections carry source's IP
 // address, an address of some other host (the client's), so that the
@@ -96,8 +103,11 @@ func setTransparent(network string, rc syscall.RawConn, dialing bool) error {
 	return serr
 }
 
-// CheckCapability returns ErrNoCapability unless the process may set
-// IP_TRANSPARENT: CAP_NET_ADMIN or CAP_NET_RAW in its effective set.
+// CheckCapability returns an error unless the process may set
+// IP_TRANSPARENT: ErrNoCapability without CAP_NET_ADMIN and CAP_NET_RAW in
+// its effective set, else whatever setting IP_TRANSPARENT on a trial IPv4
+// socket and IPV6_TRANSPARENT on a trial IPv6 one (when the host has IPv6)
+// returns, ErrUserNamespace when that is EPERM.
 func CheckCapability() error {
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	var data [2]unix.CapUserData
@@ -107,6 +117,30 @@ func CheckCapability() error {
 	const want = 1<<unix.CAP_NET_ADMIN | 1<<unix.CAP_NET_RAW // both below 32
 	if data[0].Effective&want == 0 {
 		return ErrNoCapability
+	}
+	if err := trySetsockopt(unix.AF_INET, unix.SOL_IP, unix.IP_TRANSPARENT, "IP_TRANSPARENT"); err != nil {
+		return err
+	}
+	return trySetsockopt(unix.AF_INET6, unix.SOL_IPV6, unix.IPV6_TRANSPARENT, "IPV6_TRANSPARENT")
+}
+
+// trySetsockopt sets option opt on a TCP socket of family that it then
+// closes; a family the host lacks is no error.
+func trySetsockopt(family, level, opt int, name string) error {
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if errors.Is(err, unix.EAFNOSUPPORT) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("a trial socket for %s: %w", name, err)
+	}
+	defer unix.Close(fd)
+	err = unix.SetsockoptInt(fd, level, opt, 1)
+	if errors.Is(err, unix.EPERM) {
+		return fmt.Errorf("setsockopt %s: %w; %w", name, err, ErrUserNamespace)
+	}
+	if err != nil {
+		return fmt.Errorf("setsockopt %s on a trial socket: %w", name, err)
 	}
 	return nil
 }

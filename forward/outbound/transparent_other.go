@@ -10,8 +10,11 @@ import (
 	"syscall"
 )
 
-// ErrNoCapability says transparent mode cannot work in this process.
-var ErrNoCapability = errors.New("transparent mode (-p) needs Linux's IP_TRANSPARENT")
+// Why transparent mode cannot work: only Linux has IP_TRANSPARENT.
+var (
+	ErrNoCapability  = errors.New("transparent mode (-p) needs Linux's IP_TRANSPARENT")
+	ErrUserNamespace = ErrNoCapability
+)
 
 // TransparentDialer fails every dial: only Linux has IP_TRANSPARENT.
 func TransparentDialer(net.Addr) *net.Dialer {
