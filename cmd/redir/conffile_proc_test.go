@@ -85,6 +85,8 @@ func TestConfigFileBadExit(t *testing.T) {
 		{"listen = 80\ntarget = :81\nmaxbw = 100\n", `:3: unknown key "maxbw"`},
 		{"listen = 80\ntarget = :81\n\nloglevel = loud\n", `:4: loglevel: unknown log level "loud"`},
 		{"listen = localhost:80\n", `:1: listen: invalid listen address "localhost:80"`},
+		{"listen = 8080\ntarget = :81\nlisten = 127.0.0.1:8080\n", `:3: listen: 127.0.0.1:8080 overlaps line 1 (8080): ` +
+			`a port alone means every IPv4 and IPv6 address; only one of them could be bound`},
 	} {
 		conf := writeConf(t, "bad", tt.text)
 		code, stdout, stderr := runRedir(t, "-n", "--config", conf)

@@ -31,7 +31,7 @@ type Entry struct {
 // A File is a parsed config file.
 type File struct {
 	Path    string  // as given to Load or Parse, for errors
-	Entries []Entry // in file order; every key but listen at most once
+	Entries []Entry // in file order; every key but listen at most once, and no two listen lines overlap
 }
 
 // Error is a problem on one line of a file. Its text is
@@ -80,8 +80,7 @@ func Parse(r io.Reader, path string) (*File, error) {
 		if !ok {
 			continue
 		}
-		if first, dup := seen[e.Key]; dup && e.Key != "listen" {
-			err := fmt.Errorf("given twice (first on line %d)", first)
+		if err := f.checkRepeat(seen, e); err != nil {
 			return nil, &Error{Path: path, Line: n, Key: e.Name, Err: err}
 		}
 		seen[e.Key] = n
@@ -94,6 +93,32 @@ func Parse(r io.Reader, path string) (*File, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// checkRepeat refuses a key given before, and a listen line that says
+// again what one before does, or overlaps it: only one of them could be
+// bound. seen has the line of each key so far.
+func (f *File) checkRepeat(seen map[string]int, e Entry) error {
+	if first, dup := seen[e.Key]; dup && e.Key != "listen" {
+		return fmt.Errorf("given twice (first on line %d)", first)
+	}
+	if e.Key != "listen" {
+		return nil
+	}
+	l, _ := ParseListen(e.Value) // checked by parseLine
+	for _, p := range f.Entries {
+		if p.Key != "listen" {
+			continue
+		}
+		prev, _ := ParseListen(p.Value)
+		if prev == l {
+			return fmt.Errorf("%s given twice (first on line %d)", e.Value, p.Line)
+		}
+		if why := l.Overlap(prev); why != "" {
+			return fmt.Errorf("%s overlaps line %d (%s): %s; only one of them could be bound", e.Value, p.Line, p.Value, why)
+		}
+	}
+	return nil
 }
 
 // parseLine reads one line; ok is false for a blank or comment line. On

@@ -70,6 +70,36 @@ func listenError(s string) error {
 	return fmt.Errorf("invalid listen address %q: %s", s, want)
 }
 
+// Overlap says why l and m, two different listen values, cannot both be
+// bound, or returns "" when they can. With the same port, a port alone
+// takes every address; 0.0.0.0 every IPv4 address; and [::] every IPv6
+// and, being dual-stack as systemd (BindIPv6Only=default) and Go open it,
+// every IPv4 address too.
+func (l Listen) Overlap(m Listen) string {
+	if l.Port != m.Port || l == m {
+		return ""
+	}
+	for _, w := range [][2]Listen{{l, m}, {m, l}} {
+		if why := w[0].covers(w[1]); why != "" {
+			return why
+		}
+	}
+	return ""
+}
+
+// covers says why l takes every address m has, or returns "".
+func (l Listen) covers(m Listen) string {
+	switch {
+	case !l.Addr.IsValid():
+		return "a port alone means every IPv4 and IPv6 address"
+	case l.Addr == netip.IPv4Unspecified() && m.Addr.Is4():
+		return "0.0.0.0 means every IPv4 address"
+	case l.Addr == netip.IPv6Unspecified() && m.Addr.IsValid():
+		return "[::] means every IPv6 address and, dual-stack, every IPv4 one"
+	}
+	return ""
+}
+
 // Systemd returns the value for ListenStream=.
 func (l Listen) Systemd() string {
 	if !l.Addr.IsValid() {
