@@ -28,7 +28,7 @@ func TestDropInVerifies(t *testing.T) {
 	}
 	conf := filepath.Join(root, "etc/redir")
 	writeFiles(t, conf, map[string]string{
-		"web.conf": "listen = 8080\nlisten = [fe80::1%eth0]:8081\nlisten = [::1]:8080\ntarget = 127.0.0.1:80\n",
+		"web.conf": "listen = 8080\nlisten = [fe80::1%eth0]:8081\nlisten = [::1]:8081\ntarget = 127.0.0.1:80\n",
 	})
 
 	if out, ok := verify(t, root); ok || !strings.Contains(out, "Unit has no Listen setting") {
