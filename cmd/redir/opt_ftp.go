@@ -23,6 +23,13 @@ func (c *cliArgs) ftpOptions(cfg *config) error {
 		// address the proxy alone knows.
 		return errors.New("-f/--ftp cannot be given with -x/--connect: FTP data connections do not go through a CONNECT proxy")
 	}
+	if c.ProxyProtocol.set {
+		// A server that reads the header (ProFTPD's mod_proxy_protocol)
+		// takes the client for the control connection's peer, then sees
+		// PORT name redir, or a passive data connection come from redir,
+		// and refuses both as foreign addresses.
+		return errors.New("-f/--ftp cannot be given with --proxy-protocol: the server would learn the client's address on the control connection and refuse data connections from redir's")
+	}
 	cfg.FTP = c.FTP.val
 	return nil
 }

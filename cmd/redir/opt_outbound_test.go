@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"testing"
+	"time"
 
 	"github.com/redir-project/redir/forward"
 )
@@ -50,6 +51,8 @@ func TestOutboundBadValues(t *testing.T) {
 		{[]string{"-x", "h:nosuchservice", ":80", ":90"}, `-x/--connect "h:nosuchservice"`},
 		{[]string{"-x", "a b:443", ":80", ":90"}, `-x/--connect "a b:443"`},
 		{[]string{"-p", "-b", "127.0.0.1", ":80", ":90"}, "-p/--transproxy and -b/--bind"},
+		{[]string{"-f", "both", "--proxy-protocol=v1", ":80", ":90"}, "-f/--ftp cannot be given with --proxy-protocol"},
+		{[]string{"--proxy-protocol", "v2", "--ftp=pasv", ":80", ":90"}, "-f/--ftp cannot be given with --proxy-protocol"},
 	})
 }
 
@@ -66,4 +69,18 @@ func TestOutboundDialOff(t *testing.T) {
 	if err := outboundCheck(cfg); err != nil {
 		t.Errorf("outboundCheck without -p: %v", err)
 	}
+}
+
+// TestFTPProxyProtocolRefused: -f with --proxy-protocol is refused however
+// the two are given, one of them from a --config file included, and by the
+// binary with exit status 2 and one line.
+func TestFTPProxyProtocolRefused(t *testing.T) {
+	const want = "-f/--ftp cannot be given with --proxy-protocol"
+	conf := writeConf(t, "ftp", "listen = 127.0.0.1:2121\ntarget = 127.0.0.1:21\nproxy-protocol = v2\n")
+	checkBad(t, []badCase{{[]string{"--config", conf, "-f", "both"}, want}})
+	p := startRedir(t, "-n", "-f", "port", "--proxy-protocol=v1", freeAddr(t, "127.0.0.1"), "127.0.0.1:21")
+	if code := p.exitCode(t, 10*time.Second); code != 2 {
+		t.Fatalf("exit status %d, want 2", code)
+	}
+	checkOneLineError(t, p.stderr.String(), want)
 }

@@ -20,7 +20,8 @@ const usageText = `Usage: redir [-hinpsv] [-b IP] [-f TYPE] [-I NAME] [-l LEVEL]
                            one of: 'port', 'pasv', or 'both'
                            (PORT/EPRT, 227/229 replies, or all), IPv4
                            and IPv6; a PORT naming another host than the
-                           client is refused (500); not with -x
+                           client is refused (500); not with -x or
+                           --proxy-protocol
   -h, --help               Show this help text
   -i, --inetd              Run from inetd, SRC:PORT comes from stdin
                            Usage: redir [OPTIONS] [DST]:PORT
