@@ -68,7 +68,12 @@ var (
 		"/usr/share/fish/vendor_completions.d/redir.fish",
 		"/usr/share/man/man1/redir.1.gz",
 		"/usr/share/man/man5/redir.conf.5.gz",
-		"/usr/share/zsh/vendor-completions/_redir",
+	}
+	// placed are files both install, with the same bytes, where each
+	// distribution looks for them: zsh reads Debian's vendor-completions
+	// and Fedora's site-functions.
+	placed = []struct{ deb, rpm string }{
+		{"/usr/share/zsh/vendor-completions/_redir", "/usr/share/zsh/site-functions/_redir"},
 	}
 	debOnly = []string{
 		"/usr/share/doc/redir/changelog.Debian.gz",
@@ -90,11 +95,20 @@ func TestPackages(t *testing.T) {
 	command(t, "dpkg-deb", "-x", deb, debRoot)
 	command(t, "rpm", "--root", rpmRoot, "--dbpath", "/var/lib/rpm", "--initdb")
 	command(t, "rpm", "-i", "--root", rpmRoot, "--dbpath", "/var/lib/rpm", "--nodeps", "--noscripts", rpm)
-	checkTree(t, "the .deb", debRoot, append(slices.Clone(packageFiles), debOnly...))
-	checkTree(t, "the .rpm", rpmRoot, append(slices.Clone(packageFiles), rpmOnly...))
+	debFiles, rpmFiles := append(slices.Clone(packageFiles), debOnly...), append(slices.Clone(packageFiles), rpmOnly...)
+	for _, p := range placed {
+		debFiles, rpmFiles = append(debFiles, p.deb), append(rpmFiles, p.rpm)
+	}
+	checkTree(t, "the .deb", debRoot, debFiles)
+	checkTree(t, "the .rpm", rpmRoot, rpmFiles)
 	for _, f := range packageFiles {
 		if !strings.HasSuffix(f, "/") && readFile(t, debRoot+f) != readFile(t, rpmRoot+f) {
 			t.Errorf("%s differs between the .deb and the .rpm", f)
+		}
+	}
+	for _, p := range placed {
+		if readFile(t, debRoot+p.deb) != readFile(t, rpmRoot+p.rpm) {
+			t.Errorf("the .deb's %s differs from the .rpm's %s", p.deb, p.rpm)
 		}
 	}
 	for _, f := range []string{"/usr/bin/redir", "/usr/lib/systemd/system-generators/redir-generator"} {
