@@ -1,6 +1,7 @@
 #compdef redir
 # zsh completion for redir(1), the TCP port redirector.
-# Installed as /usr/share/zsh/vendor-completions/_redir.
+# Installed as /usr/share/zsh/vendor-completions/_redir (deb) or
+# /usr/share/zsh/site-functions/_redir (rpm).
 
 _arguments -s -S \
 	'(-b --bind --bind_addr)'{-b+,--bind=,--bind_addr=}'[connect to DST from this local address]:address:_hosts' \
