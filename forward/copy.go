@@ -2,6 +2,7 @@ package forward
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -80,6 +81,7 @@ func (cp *copier) run() result {
 
 // copyHalf copies src to dst until EOF, then half-closes dst.
 func (cp *copier) copyHalf(dst, src net.Conn, n *int64, errc chan<- error) {
+	defer recoverWrapper(errc)
 	buf := make([]byte, 32<<10)
 	for {
 		if cp.idle > 0 {
@@ -133,6 +135,17 @@ func (cp *copier) write(dst net.Conn, b []byte, n *int64) error {
 		}
 	}
 	return nil
+}
+
+// recoverWrapper turns a panic in a wrapper's Read or Write (a bug, such as
+// a parser indexing out of range on hostile input) into the end of this one
+// connection, with the panic in its record, instead of the end of the
+// process and every connection in it. Every other way out of copyHalf has
+// sent on errc already; a panic has not.
+func recoverWrapper(errc chan<- error) {
+	if v := recover(); v != nil {
+		errc <- fmt.Errorf("forward: panic in a connection wrapper: %v", v)
+	}
 }
 
 func (cp *copier) lastTime() time.Time { return time.Unix(0, cp.last.Load()) }

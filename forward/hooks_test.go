@@ -5,7 +5,9 @@ import (
 	"context"
 	"io"
 	"net"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -161,4 +163,33 @@ func TestRelayChildKeepsParent(t *testing.T) {
 			t.Errorf("parent record %v, want it ended by the idle timeout after the child", r)
 		}
 	}
+}
+
+// explosive panics on its first Read, as a wrapper with a bug might.
+type explosive struct{ *net.TCPConn }
+
+func (explosive) Read([]byte) (int, error) { panic("index out of range [3:0]") }
+
+// TestWrapperPanicEndsOneConnection: a wrapper that panics ends its own
+// connection, with the panic in the record; the Forwarder keeps serving.
+func TestWrapperPanicEndsOneConnection(t *testing.T) {
+	b := tcpBackend(t, echo)
+	var n atomic.Int32
+	f := &forward.Forwarder{Target: b.addr, Hooks: forward.Hooks{
+		Wrap: func(_ forward.ConnInfo, c, tc net.Conn) (net.Conn, net.Conn) {
+			if n.Add(1) == 1 {
+				return c, explosive{tc.(*net.TCPConn)}
+			}
+			return c, tc
+		},
+	}}
+	s := serveTCP(t, f)
+	c := s.dial(t)
+	c.Write([]byte("boom"))
+	expectClosed(t, c, 5*time.Second)
+	r := s.logs.waitConn(t)
+	if e := r.Attrs["error"].String(); !strings.Contains(e, "panic in a connection wrapper: index out of range") {
+		t.Errorf("record error %q, want the panic", e)
+	}
+	roundTrip(t, s.dial(t), []byte("still serving"))
 }
