@@ -2,6 +2,7 @@ package forward
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"time"
 )
@@ -69,17 +70,30 @@ func (s *session) info() ConnInfo {
 }
 
 // dialTarget is the hook's dial when one is set, else the built-in one.
-func (f *Forwarder) dialTarget(ctx context.Context, s *session) (net.Conn, error) {
-	if f.Hooks.Dial != nil {
-		return f.Hooks.Dial(ctx, s.info())
+// A panic in the hook fails this dial only (see recoverWrapper).
+func (f *Forwarder) dialTarget(ctx context.Context, s *session) (conn net.Conn, err error) {
+	if f.Hooks.Dial == nil {
+		return f.dial(ctx)
 	}
-	return f.dial(ctx)
+	defer func() {
+		if v := recover(); v != nil {
+			conn, err = nil, fmt.Errorf("forward: panic in the dial hook: %v", v)
+		}
+	}()
+	return f.Hooks.Dial(ctx, s.info())
 }
 
-// wrap is the Wrap hook applied to a pair, when one is set.
-func (f *Forwarder) wrap(s *session, c, t net.Conn) (net.Conn, net.Conn) {
+// wrap is the Wrap hook applied to a pair, when one is set. A panic in the
+// hook is returned as an error; the caller closes the pair.
+func (f *Forwarder) wrap(s *session, c, t net.Conn) (wc, wt net.Conn, err error) {
 	if f.Hooks.Wrap == nil {
-		return c, t
+		return c, t, nil
 	}
-	return f.Hooks.Wrap(s.info(), c, t)
+	defer func() {
+		if v := recover(); v != nil {
+			wc, wt, err = c, t, fmt.Errorf("forward: panic in the wrap hook: %v", v)
+		}
+	}()
+	wc, wt = f.Hooks.Wrap(s.info(), c, t)
+	return wc, wt, nil
 }

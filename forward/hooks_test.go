@@ -193,3 +193,35 @@ func TestWrapperPanicEndsOneConnection(t *testing.T) {
 	}
 	roundTrip(t, s.dial(t), []byte("still serving"))
 }
+
+// TestHookPanicEndsOneConnection: a Dial or Wrap hook that panics fails
+// that connection, with a record saying so; the Forwarder keeps serving.
+func TestHookPanicEndsOneConnection(t *testing.T) {
+	b := tcpBackend(t, echo)
+	var n atomic.Int32
+	f := &forward.Forwarder{Target: b.addr, Hooks: forward.Hooks{
+		Dial: func(ctx context.Context, _ forward.ConnInfo) (net.Conn, error) {
+			if n.Add(1) == 1 {
+				panic("dial hook bug")
+			}
+			var d net.Dialer
+			return d.DialContext(ctx, "tcp", b.addr)
+		},
+		Wrap: func(_ forward.ConnInfo, c, tc net.Conn) (net.Conn, net.Conn) {
+			if n.Load() == 2 {
+				panic("wrap hook bug")
+			}
+			return c, tc
+		},
+	}}
+	s := serveTCP(t, f)
+	for i, want := range []string{"panic in the dial hook: dial hook bug", "panic in the wrap hook: wrap hook bug"} {
+		c := s.dial(t)
+		expectClosed(t, c, 5*time.Second)
+		recs := s.logs.waitConns(t, i+1, 5*time.Second)
+		if e := recs[i].Attrs["error"].String(); !strings.Contains(e, want) {
+			t.Errorf("record error %q, want %q", e, want)
+		}
+	}
+	roundTrip(t, s.dial(t), []byte("still serving"))
+}

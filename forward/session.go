@@ -72,7 +72,13 @@ func (f *Forwarder) startRelay(s *session, c, t net.Conn) {
 		k = new(kids)
 		f.parents.Store(s.id, k) // before Wrap: Relay may tie children to it
 	}
-	c, t = f.wrap(s, c, t)
+	c, t, err := f.wrap(s, c, t)
+	if err != nil {
+		c.Close()
+		t.Close()
+		f.finish(s, result{reason: ReasonError, err: err})
+		return
+	}
 	ct, ok1 := c.(*net.TCPConn)
 	tt, ok2 := t.(*net.TCPConn)
 	if ok1 && ok2 && f.relay != nil {
