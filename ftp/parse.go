@@ -71,7 +71,7 @@ func formatHostPort(ap netip.AddrPort) string {
 // parseEPRT reads RFC 2428's "|af|addr|port|", with any delimiter.
 func parseEPRT(s string) (netip.AddrPort, error) {
 	s = strings.TrimSpace(s)
-	if len(s) < 1 || s[0] < 33 || s[0] > 126 {
+	if len(s) < 1 || !isDelimiter(s[0]) {
 		return netip.AddrPort{}, fmt.Errorf("%w: %q", errSyntax, s)
 	}
 	f := strings.Split(s, s[:1])
@@ -112,26 +112,40 @@ func parse227(text string) (uint16, error) {
 	if err != nil {
 		return 0, err
 	}
+	if ap.Port() == 0 {
+		return 0, fmt.Errorf("%w: port 0: %q", errSyntax, text)
+	}
 	return ap.Port(), nil
 }
 
-// parse229 finds the port in a 229 reply's text: "(|||port|)", with any
-// delimiter in place of "|".
+// parse229 finds the port in a 229 reply's text: "(<d><d><d>port<d>)"
+// from its first "(", where d is one printable non-digit character, the
+// same each time (RFC 2428 uses "|"). The text is read left to right with every
+// index checked, so no delimiter, ")" among them, can cut it wrongly.
 func parse229(text string) (uint16, error) {
 	i := strings.IndexByte(text, '(')
-	if i < 0 || len(text) < i+6 {
+	if i < 0 || len(text) < i+4 {
 		return 0, fmt.Errorf("%w: %q", errSyntax, text)
 	}
 	d := text[i+1]
-	rest := text[i+1:]
-	end := strings.IndexByte(rest, ')')
-	if d < 33 || d > 126 || end < 0 || !strings.HasPrefix(rest, strings.Repeat(string(d), 3)) {
+	rest := text[i+4:]
+	if !isDelimiter(d) || text[i+2] != d || text[i+3] != d {
 		return 0, fmt.Errorf("%w: %q", errSyntax, text)
 	}
-	num, ok := strings.CutSuffix(rest[3:end], string(d))
-	port, err := strconv.ParseUint(num, 10, 16)
-	if !ok || err != nil || port == 0 {
+	n := 0
+	for n < len(rest) && isDigit(rest[n]) {
+		n++
+	}
+	if n == 0 || len(rest) < n+2 || rest[n] != d || rest[n+1] != ')' {
+		return 0, fmt.Errorf("%w: %q", errSyntax, text)
+	}
+	port, err := strconv.ParseUint(rest[:n], 10, 16)
+	if err != nil || port == 0 {
 		return 0, fmt.Errorf("%w: %q", errSyntax, text)
 	}
 	return uint16(port), nil
 }
+
+// isDelimiter says whether c may delimit an EPRT argument or a 229 reply's
+// port: RFC 2428 allows ASCII 33 to 126; a digit would be ambiguous.
+func isDelimiter(c byte) bool { return c >= 33 && c <= 126 && !isDigit(c) }
