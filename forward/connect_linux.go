@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -22,6 +23,7 @@ type dialState struct {
 	local    *net.TCPAddr   // source address (-b), or nil
 	deadline int64          // reactor clock: the whole dial gives up
 	tryUntil int64          // reactor clock: the current attempt gives up
+	client   uint32         // the readable events the client socket reported meanwhile
 }
 
 // advance starts connecting to the next address that takes a socket and
@@ -102,12 +104,14 @@ func sockaddr(a netip.AddrPort) unix.Sockaddr {
 	return sa
 }
 
-// tcpAddr converts an address the socket calls returned; nil if it is not IP.
-func tcpAddr(sa unix.Sockaddr) *net.TCPAddr {
+// tcpAddr converts an address the socket calls returned; nil if it is not
+// IP. They are the syscall package's: x/sys/unix asks the socket's protocol
+// (a getsockopt) for every IPv4 address it converts.
+func tcpAddr(sa syscall.Sockaddr) *net.TCPAddr {
 	switch sa := sa.(type) {
-	case *unix.SockaddrInet4:
+	case *syscall.SockaddrInet4:
 		return net.TCPAddrFromAddrPort(netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(sa.Port)))
-	case *unix.SockaddrInet6:
+	case *syscall.SockaddrInet6:
 		ip := netip.AddrFrom16(sa.Addr)
 		if sa.ZoneId != 0 {
 			if ifi, err := net.InterfaceByIndex(int(sa.ZoneId)); err == nil {

@@ -65,8 +65,16 @@ func (l *loop) addConnectingLocked(p *pair, inLoop bool) {
 	}
 }
 
-// onConnect handles an event on a target socket being connected.
+// onConnect handles an event on a target socket being connected. EPOLLOUT
+// without an error or hang-up is a connection made: no need to ask
+// SO_ERROR, a system call per connection.
 func (l *loop) onConnect(p *pair, events uint32) {
+	if events&(unix.EPOLLERR|unix.EPOLLHUP) == 0 {
+		if events&unix.EPOLLOUT != 0 {
+			l.connected(p, events)
+		}
+		return
+	}
 	errno, err := unix.GetsockoptInt(int(p.fd[1]), unix.SOL_SOCKET, unix.SO_ERROR)
 	switch {
 	case err != nil:
@@ -74,20 +82,27 @@ func (l *loop) onConnect(p *pair, events uint32) {
 	case errno != 0:
 		l.retry(p, dialError(p.dial.cur, syscall.Errno(errno)))
 	case events&unix.EPOLLOUT != 0:
-		l.connected(p)
+		l.connected(p, events)
 	}
 }
 
-// connected starts relaying: whatever either side sent meanwhile, and any
-// end already seen, is taken up by pumping both directions.
-func (l *loop) connected(p *pair) {
+// connected starts relaying: what either side sent meanwhile, and any end
+// already seen, is taken up by pumping the directions whose source has
+// reported something (events is the target's; the client's were kept in
+// dial.client). A source that has reported nothing has nothing to read:
+// both sockets are watched edge-triggered since before the connect, so
+// whatever comes later is an event of its own.
+func (l *loop) connected(p *pair, events uint32) {
+	client := p.dial.client
 	p.s.target = net.TCPAddrFromAddrPort(p.dial.cur)
 	p.dial = nil
 	l.connecting.Add(-1)
 	p.last = l.now
-	l.step(p, 0, false)
-	if !p.closed {
-		l.step(p, 1, false)
+	if client != 0 {
+		l.step(p, 0, client&ending == 0)
+	}
+	if events&readable != 0 && !p.closed {
+		l.step(p, 1, events&ending == 0)
 	}
 }
 

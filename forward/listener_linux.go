@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -24,9 +25,12 @@ type acceptor struct {
 	ctx  context.Context
 	fd   int // a duplicate of the listener's descriptor, owned here
 	addr net.Addr
-	sem  semaphore
-	errc chan error // the permanent error that stopped it
-	once sync.Once
+	// local is every accepted connection's local address when that is
+	// known in advance (see fixedLocal), else nil.
+	local *net.TCPAddr
+	sem   semaphore
+	errc  chan error // the permanent error that stopped it
+	once  sync.Once
 	// failing marks an episode of temporary accept errors, shared by the
 	// loops so that it is logged once, not once per loop.
 	failing atomic.Bool
@@ -151,7 +155,7 @@ func (l *loop) onAccept(w *watchedListener) {
 			l.pause(w, 0)
 			return
 		}
-		fd, sa, err := unix.Accept4(a.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		fd, sa, err := syscall.Accept4(a.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 		if err != nil {
 			a.sem.release()
 			l.r.slotFreed() // another loop may have paused for this slot
@@ -165,7 +169,7 @@ func (l *loop) onAccept(w *watchedListener) {
 			a.f.logger().Info("accept recovered", "local", a.addr.String())
 		}
 		a.f.active.Add(1)
-		a.f.startAccepted(a.ctx, l, fd, sa, a.sem)
+		a.f.startAccepted(a.ctx, l, a, fd, sa)
 	}
 }
 

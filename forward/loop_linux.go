@@ -224,6 +224,13 @@ func (l *loop) serve(events []unix.EpollEvent) bool {
 	return !(l.stopped && len(l.byFD) == 0)
 }
 
+// readable are the events after which a socket may have bytes or its end
+// to read; ending those that may say it ended.
+const (
+	readable = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLHUP | unix.EPOLLERR
+	ending   = unix.EPOLLRDHUP | unix.EPOLLHUP | unix.EPOLLERR
+)
+
 // dispatch pumps what an event makes possible: reading from the ready
 // socket, and writing to it what was waiting for room.
 func (l *loop) dispatch(p *pair, ev unix.EpollEvent) {
@@ -237,14 +244,14 @@ func (l *loop) dispatch(p *pair, ev unix.EpollEvent) {
 	if p.dial != nil {
 		if side == 1 {
 			l.onConnect(p, ev.Events)
+		} else {
+			p.dial.client |= ev.Events & readable
 		}
 		return
 	}
 	if ev.Events&unix.EPOLLERR != 0 && l.failed(p, side) {
 		return
 	}
-	const readable = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLHUP | unix.EPOLLERR
-	const ending = unix.EPOLLRDHUP | unix.EPOLLHUP | unix.EPOLLERR
 	if ev.Events&readable != 0 {
 		l.step(p, side, ev.Events&ending == 0)
 	}

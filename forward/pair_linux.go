@@ -80,6 +80,9 @@ func (p *pair) pump(i int, pool *pipePool, now int64, fresh bool) error {
 			return ignoreAgain(err)
 		}
 		if d.eof {
+			if p.dir[1-i].eof {
+				return nil // both ended: closing dst sends its FIN, one call less
+			}
 			return unix.Shutdown(dst, unix.SHUT_WR)
 		}
 	}

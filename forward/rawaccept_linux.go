@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -31,7 +32,8 @@ func (f *Forwarder) acceptRaw(ctx context.Context, ln *net.TCPListener, sem sema
 		return err
 	}
 	defer unix.Close(fd)
-	a := &acceptor{f: f, ctx: ctx, fd: fd, addr: ln.Addr(), sem: sem, errc: make(chan error, 1)}
+	a := &acceptor{f: f, ctx: ctx, fd: fd, addr: ln.Addr(), local: fixedLocal(fd, ln),
+		sem: sem, errc: make(chan error, 1)}
 	if err := f.relay.addListener(a); err != nil {
 		return &net.OpError{Op: "accept", Net: "tcp", Addr: ln.Addr(), Err: err}
 	}
@@ -64,6 +66,25 @@ func stillOpen(ln *net.TCPListener) error {
 	return nil
 }
 
+// fixedLocal is the local address of every connection accepted on fd, when
+// it is known without asking each (a getsockname): the listener's own
+// address when that is a single address and the socket is not transparent
+// (IP_TRANSPARENT accepts connections to any address); else nil.
+func fixedLocal(fd int, ln *net.TCPListener) *net.TCPAddr {
+	la, ok := ln.Addr().(*net.TCPAddr)
+	if !ok || la.IP.IsUnspecified() {
+		return nil
+	}
+	level, opt := unix.SOL_IP, unix.IP_TRANSPARENT
+	if la.IP.To4() == nil {
+		level, opt = unix.SOL_IPV6, unix.IPV6_TRANSPARENT
+	}
+	if v, err := unix.GetsockoptInt(fd, level, opt); err != nil || v != 0 {
+		return nil
+	}
+	return la
+}
+
 // dupListener duplicates the listener's descriptor (non-blocking, as the
 // original is: the flag is shared).
 func dupListener(ln *net.TCPListener) (int, error) {
@@ -87,10 +108,11 @@ func dupListener(ln *net.TCPListener) (int, error) {
 // once when the target is an address, after a lookup in a goroutine of its
 // own when it is a name (resolved afresh for every connection). l's lock
 // is held.
-func (f *Forwarder) startAccepted(ctx context.Context, l *loop, cfd int, sa unix.Sockaddr, sem semaphore) {
-	s := &session{id: f.nextID.Add(1), client: tcpAddr(sa), start: time.Now(), sem: sem}
-	if f.logger().Enabled(ctx, slog.LevelError) {
-		if la, err := unix.Getsockname(cfd); err == nil {
+func (f *Forwarder) startAccepted(ctx context.Context, l *loop, a *acceptor, cfd int, sa syscall.Sockaddr) {
+	sem := a.sem
+	s := &session{id: f.nextID.Add(1), client: tcpAddr(sa), local: a.local, start: time.Now(), sem: sem}
+	if a.local == nil && f.logger().Enabled(ctx, slog.LevelError) {
+		if la, err := syscall.Getsockname(cfd); err == nil {
 			s.local = tcpAddr(la)
 		}
 	}
