@@ -1,6 +1,7 @@
 package ftp
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -14,6 +15,7 @@ const (
 	replyPASVv6    = "425 Use EPSV: PASV cannot name this connection's IPv6 address."
 	replyEPSVAll   = "200 EPSV ALL ok."
 	replyEPSVProto = "522 Network protocol not supported, use (%d)."
+	replyRefused   = "421 Too many refused PORT or EPRT commands, closing control connection."
 )
 
 // command rewrites one line from the client (lineFunc).
@@ -46,14 +48,14 @@ func (s *session) activeCommand(verb, arg string, line []byte) ([]byte, error) {
 	}
 	ap, err := parse(arg)
 	if err != nil {
-		s.log.Warn("ftp: malformed command refused", "command", verb, "error", err)
-		return s.answer(replySyntax)
+		end := s.refuse("ftp: malformed command refused", "command", verb, "error", err)
+		return s.answerRefused(replySyntax, end)
 	}
 	// EPRT carries no zone: a link-local client's address is compared without it.
 	if ap.Addr().Unmap() != s.client.Addr().WithZone("") || ap.Port() == 0 {
-		s.log.Warn("ftp: bounce refused: data address is not the client's",
+		end := s.refuse("ftp: bounce refused: data address is not the client's",
 			"command", verb, "address", ap.String(), "client", s.client.String())
-		return s.answer(replyBounce)
+		return s.answerRefused(replyBounce, end)
 	}
 	if s.cfg.Mode&Port == 0 {
 		return line, nil
@@ -99,6 +101,18 @@ func (s *session) passiveCommand(verb, arg string) ([]byte, error) {
 		return []byte("PASV\r\n"), nil
 	}
 	return []byte("EPSV\r\n"), nil
+}
+
+// answerRefused answers a refused command with reply and, when end is
+// set (the session's last refusal), with a 421 and end, which closes the
+// control connection.
+func (s *session) answerRefused(reply string, end error) ([]byte, error) {
+	_, err := s.answer(reply)
+	if end == nil || err != nil {
+		return nil, err
+	}
+	_, err = s.answer(replyRefused)
+	return nil, errors.Join(end, err)
 }
 
 func fmtProto(front netip.Addr) string {

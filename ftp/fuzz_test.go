@@ -20,9 +20,10 @@ var allLegs = []legs{v4, v6, v6v4, v4v6}
 
 // FuzzRewrite feeds arbitrary bytes, in chunks of any size, as commands and
 // as replies: the rewriter must not panic, must stop only on a line that
-// is too long, and every line it passes on must be either one of the
-// input's lines as it came or a well-formed line of its own; no PORT or
-// EPRT from the client reaches the server as it was.
+// is too long or at its maxRefused-th refusal, and every line it passes
+// on must be either one of the input's lines as it came or a well-formed
+// line of its own; no PORT or EPRT from the client reaches the server as
+// it was.
 func FuzzRewrite(f *testing.F) {
 	for _, tt := range append(append([]rewriteCase{}, commandCases...), replyCases...) {
 		f.Add([]byte(tt.in), uint8(0), uint8(0))
@@ -42,7 +43,9 @@ func fuzzOne(t *testing.T, in []byte, which, chunk uint8) {
 		s, toClient, _ := stubSession(Both, l)
 		r := chunkReader{bytes.NewReader(in), 1 + int(chunk)%64}
 		out, err := io.ReadAll(newLineReader(r, func(b []byte) ([]byte, error) { return dir.fn(s, b) }))
-		if err != nil && (!errors.Is(err, ErrLineTooLong) || !hasLongLine(in)) {
+		tooLong := errors.Is(err, ErrLineTooLong) && hasLongLine(in)
+		tooMany := errors.Is(err, errTooManyRefused) && s.refused.Load() == maxRefused
+		if err != nil && !tooLong && !tooMany {
 			t.Fatalf("error %v on %q", err, in)
 		}
 		checkOutput(t, in, out, dir.ours, dir.commands)

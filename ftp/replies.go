@@ -25,8 +25,8 @@ func (s *session) reply(line []byte) ([]byte, error) {
 	}
 	port, err := parse(text)
 	if err != nil {
-		s.log.Warn("ftp: malformed passive reply", "reply", code, "error", err)
-		return []byte(replyNoData + "\r\n"), nil
+		end := s.refuse("ftp: malformed passive reply", "reply", code, "error", err)
+		return []byte(replyNoData + "\r\n"), end
 	}
 	// The server's data port, on the address the redirector reaches it
 	// at: the address in a 227 reply is not dialled (curl does the same).

@@ -16,6 +16,14 @@ import (
 // while the server is in the middle of one of its own.
 var errReplyBacklog = errors.New("ftp: too many replies waiting for the server's")
 
+// maxRefused is how many PORT and EPRT commands and passive replies a
+// session refuses, each with a warning, before it ends: one peer cannot
+// flood the log with them.
+const maxRefused = 8
+
+// errTooManyRefused ends a session at its maxRefused-th refusal.
+var errTooManyRefused = fmt.Errorf("ftp: %d PORT or EPRT commands or passive replies refused, control connection closed", maxRefused)
+
 // wantReply is the passive reply the client asked for.
 type wantReply uint8
 
@@ -37,6 +45,7 @@ type session struct {
 	open func(d dataPlan) (netip.AddrPort, error)
 
 	want    atomic.Uint32 // the wantReply of the client's last PASV or EPSV
+	refused atomic.Int32  // the commands and replies refused so far
 	toc     replyWriter
 	ctx     context.Context // done when the session ends
 	stop    context.CancelFunc
@@ -78,6 +87,16 @@ func (s *session) shutdown() {
 	s.mu.Unlock()
 	s.stop()
 	s.data.Wait()
+}
+
+// refuse records one refusal and returns errTooManyRefused when it is
+// the session's last.
+func (s *session) refuse(msg string, args ...any) error {
+	s.log.Warn(msg, args...)
+	if s.refused.Add(1) < maxRefused {
+		return nil
+	}
+	return errTooManyRefused
 }
 
 // answer sends the client a reply of the proxy's own, in place of a
