@@ -34,6 +34,9 @@ type acceptor struct {
 	// failing marks an episode of temporary accept errors, shared by the
 	// loops so that it is logged once, not once per loop.
 	failing atomic.Bool
+	// inherits says whether accepted sockets come with TCP_NODELAY:
+	// 0 not known yet, 1 yes, 2 no (see noDelay).
+	inherits atomic.Int32
 }
 
 func (a *acceptor) fail(err error) {

@@ -32,6 +32,8 @@ func (f *Forwarder) acceptRaw(ctx context.Context, ln *net.TCPListener, sem sema
 		return err
 	}
 	defer unix.Close(fd)
+	// Accepted sockets inherit TCP_NODELAY from the listener (see noDelay).
+	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 	a := &acceptor{f: f, ctx: ctx, fd: fd, addr: ln.Addr(), local: fixedLocal(fd, ln),
 		sem: sem, errc: make(chan error, 1)}
 	if err := f.relay.addListener(a); err != nil {
@@ -85,6 +87,24 @@ func fixedLocal(fd int, ln *net.TCPListener) *net.TCPAddr {
 	return la
 }
 
+// noDelay makes sure the accepted socket cfd has TCP_NODELAY. Linux copies
+// it from the listener, which acceptRaw sets; the first connection checks
+// that it did (one getsockopt per listener), and only where it did not is
+// it set on each (one setsockopt per connection).
+func (a *acceptor) noDelay(cfd int) {
+	state := a.inherits.Load()
+	if state == 0 {
+		state = 2
+		if v, err := unix.GetsockoptInt(cfd, unix.IPPROTO_TCP, unix.TCP_NODELAY); err == nil && v != 0 {
+			state = 1
+		}
+		a.inherits.Store(state)
+	}
+	if state == 2 {
+		unix.SetsockoptInt(cfd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	}
+}
+
 // dupListener duplicates the listener's descriptor (non-blocking, as the
 // original is: the flag is shared).
 func dupListener(ln *net.TCPListener) (int, error) {
@@ -117,7 +137,7 @@ func (f *Forwarder) startAccepted(ctx context.Context, l *loop, a *acceptor, cfd
 		}
 	}
 	f.stats.opened()
-	unix.SetsockoptInt(cfd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	a.noDelay(cfd)
 	register := func(abort func()) bool { return f.conns.add(s.id, abort) }
 	if f.isLiteral {
 		p := l.newConnecting(s, cfd, []netip.AddrPort{f.literal}, f.LocalAddr, f.dialTimeout(), f.finish)
