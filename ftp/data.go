@@ -86,7 +86,7 @@ func (s *session) serveData(ctx context.Context, ln *net.TCPListener, d dataPlan
 // or nil when there is none; it closes every other one with a record.
 func (s *session) acceptFrom(ctx context.Context, ln *net.TCPListener, peer netip.Addr, log *slog.Logger) net.Conn {
 	ln.SetDeadline(time.Now().Add(s.cfg.DataTimeout))
-	for range maxStrangers + 1 {
+	for range maxStrangers { // each turn that does not return turns one away
 		c, err := ln.AcceptTCP()
 		switch {
 		case err == nil && c.RemoteAddr().(*net.TCPAddr).AddrPort().Addr().Unmap().WithZone("") == peer.WithZone(""):
