@@ -29,6 +29,7 @@ type lineReader struct {
 	partial []byte // the start of a line whose end has not come yet
 	out     []byte // what is ready to be read
 	err     error  // io.EOF or a lineFunc's error, once out is empty
+	readErr error  // a read error that came with bytes: next, once out is empty
 	buf     []byte
 }
 
@@ -36,18 +37,27 @@ func newLineReader(src io.Reader, fn lineFunc) *lineReader {
 	return &lineReader{src: src, fn: fn, buf: make([]byte, readSize)}
 }
 
-// Read returns rewritten bytes, reading from src when none are ready.
+// Read returns rewritten bytes, reading from src when none are ready. A
+// read error that comes with bytes is returned once those are read, so
+// that a reset is never taken for the end of the stream.
 func (r *lineReader) Read(p []byte) (int, error) {
 	for len(r.out) == 0 {
 		if r.err != nil {
 			return 0, r.err
 		}
+		if err := r.readErr; err != nil {
+			r.readErr = nil
+			return 0, err
+		}
 		n, err := r.src.Read(r.buf)
 		r.take(r.buf[:n])
-		if err == io.EOF {
+		switch {
+		case err == io.EOF:
 			r.finish()
-		} else if err != nil && len(r.out) == 0 {
+		case err != nil && len(r.out) == 0:
 			return 0, err
+		case err != nil:
+			r.readErr = err
 		}
 	}
 	n := copy(p, r.out)
