@@ -19,6 +19,11 @@ type direction struct {
 	n       int64  // bytes delivered to the destination
 	eof     bool   // the source ended and the destination was half-closed
 	dry     bool   // the last fill emptied the source (see pipe.slots)
+	// bulk says the source sends more than a small read takes: fill
+	// splices. Otherwise it reads into the loop's scratch buffer, which
+	// buf then borrows until the bytes are written (see own).
+	bulk     bool
+	borrowed bool
 }
 
 // pair is one relayed connection: the client socket fd[0] and the target
@@ -60,6 +65,7 @@ func (p *pair) pump(i int, pool *pipePool, now int64, fresh bool) error {
 		if d.pending > 0 {
 			n, err := d.flush(dst)
 			if err != nil {
+				d.own()
 				return ignoreAgain(err)
 			}
 			d.pending -= n
@@ -92,6 +98,9 @@ func (p *pair) pump(i int, pool *pipePool, now int64, fresh bool) error {
 // fill reads from src into d's pipe (taking one from the pool); it gives
 // the pipe back when the source has nothing, and marks eof at its end.
 func (p *pair) fill(d *direction, src int, pool *pipePool, now int64) error {
+	if !d.bulk && !d.pipe.valid() {
+		return p.fillSmall(d, src, pool, now)
+	}
 	if !d.pipe.valid() {
 		pp, err := pool.get()
 		if errors.Is(err, errNoPipe) || errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE) {
@@ -104,6 +113,9 @@ func (p *pair) fill(d *direction, src int, pool *pipePool, now int64) error {
 	}
 	n, err := splice(src, d.pipe.w, pipeSize)
 	d.dry = n < d.pipe.slots
+	if d.dry && n < smallRead {
+		d.bulk = false // back to reads once the pipe is empty
+	}
 	if err != nil || n == 0 {
 		pool.put(d.pipe, true)
 		d.pipe = noPipe
@@ -113,6 +125,37 @@ func (p *pair) fill(d *direction, src int, pool *pipePool, now int64) error {
 	d.pending = n
 	p.last = now
 	return nil
+}
+
+// smallRead is the scratch buffer a loop reads small messages into.
+const smallRead = 16 << 10
+
+// fillSmall is fill for a source that sends little at a time: a read and
+// a write move a small message for less than two splices through a pipe.
+// A read that fills the scratch buffer turns the direction to splicing.
+func (p *pair) fillSmall(d *direction, src int, pool *pipePool, now int64) error {
+	if pool.scratch == nil {
+		pool.scratch = make([]byte, smallRead)
+	}
+	n, err := unix.Read(src, pool.scratch)
+	if err != nil || n <= 0 {
+		d.eof = err == nil
+		return err
+	}
+	d.dry, d.bulk = n < smallRead, n == smallRead
+	d.buf, d.borrowed, d.off, d.pending = pool.scratch, true, 0, n
+	p.last = now
+	return nil
+}
+
+// own copies the bytes still pending out of the loop's scratch buffer,
+// which the next fill of any pair reuses.
+func (d *direction) own() {
+	if d.borrowed && d.pending > 0 {
+		d.buf = append([]byte(nil), d.buf[d.off:d.off+d.pending]...)
+		d.off = 0
+	}
+	d.borrowed = false
 }
 
 // fillBuffer is fill through user space, for when the process is out of
@@ -145,7 +188,7 @@ func (d *direction) flush(dst int) (int, error) {
 	}
 	d.off += n
 	if n == d.pending {
-		d.buf = nil
+		d.buf, d.borrowed = nil, false
 	}
 	return n, nil
 }
@@ -155,7 +198,7 @@ func (p *pair) release(pool *pipePool) {
 	for i := range p.dir {
 		d := &p.dir[i]
 		pool.put(d.pipe, d.pending == 0)
-		d.pipe, d.buf, d.pending = noPipe, nil, 0
+		d.pipe, d.buf, d.borrowed, d.pending = noPipe, nil, false, 0
 	}
 }
 

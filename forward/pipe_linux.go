@@ -44,6 +44,9 @@ func (p pipe) close() {
 type pipePool struct {
 	spare []pipe
 	made  int // pipes open now, spare or in use
+	// scratch takes small reads (see pair.fillSmall); one per loop,
+	// lent to one direction at a time.
+	scratch []byte
 }
 
 // get returns an empty pipe, making one when the pool is empty. The size
