@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"sort"
 	"testing"
 	"time"
 )
@@ -39,64 +38,6 @@ func tcpPair(t *testing.T) (a, b *net.TCPConn) {
 	}
 	t.Cleanup(func() { d.Close(); c.Close() })
 	return d.(*net.TCPConn), c.(*net.TCPConn)
-}
-
-// TestRandomWaitBounds reads 250 packets that are all there already and
-// measures the gap before each: with Wait W every gap is a wait drawn
-// from 0..2W and the cost of a read and a timer wake-up, which the
-// shortest gap (a wait near 0) gives. Less that cost, the waits must
-// spread over 0..2W as a uniform draw does: a tenth of them below 0.2W,
-// half below W, nine tenths below 1.8W. Quantiles rather than the mean
-// and the maximum, as a busy host stretches a few gaps by any amount but
-// cannot move the quantiles more than a few of them can.
-func TestRandomWaitBounds(t *testing.T) {
-	t.Parallel()
-	const w = 20 * time.Millisecond
-	gaps := waitGaps(t, w, 250)
-	cost := gaps[0]
-	q := func(p float64) time.Duration { return gaps[int(p*float64(len(gaps)-1))] - cost }
-	t.Logf("waits (gaps less %v): 10%% %v, 50%% %v, 90%% %v, max %v", cost, q(0.1), q(0.5), q(0.9), q(1))
-	if cost > w/4 {
-		t.Errorf("shortest gap %v: the waits do not reach down to 0", cost)
-	}
-	checkQuantile(t, "10%", q(0.1), 0, w*35/100)
-	checkQuantile(t, "median", q(0.5), w*75/100, w*125/100) // 4 standard deviations
-	checkQuantile(t, "90%", q(0.9), w*150/100, 2*w+2*time.Millisecond)
-}
-
-func checkQuantile(t *testing.T, name string, got, lo, hi time.Duration) {
-	t.Helper()
-	if got < lo || got > hi {
-		t.Errorf("%s of the waits %v, want %v to %v", name, got, lo, hi)
-	}
-}
-
-// waitGaps reads n packets of 256 bytes, all sent beforehand, through a
-// conn shaped with Wait w, and returns the gaps between the reads,
-// shortest first.
-func waitGaps(t *testing.T, w time.Duration, n int) []time.Duration {
-	const pkt = 256
-	a, b := tcpPair(t)
-	if _, err := a.Write(make([]byte, n*pkt)); err != nil {
-		t.Fatal(err)
-	}
-	s := Wrap(b, Config{Wait: w, Packet: pkt})
-	buf := make([]byte, 32<<10)
-	if _, err := io.ReadFull(b, buf[:pkt]); err != nil { // the bytes are coming
-		t.Fatal(err)
-	}
-	var gaps []time.Duration
-	last := time.Now()
-	for i := 1; i < n; i++ {
-		if n, err := s.Read(buf); err != nil || n != pkt {
-			t.Fatalf("read %d: %d bytes, %v; want %d", i, n, err, pkt)
-		}
-		now := time.Now()
-		gaps = append(gaps, now.Sub(last))
-		last = now
-	}
-	sort.Slice(gaps, func(i, j int) bool { return gaps[i] < gaps[j] })
-	return gaps
 }
 
 // TestReadAtMostPacket checks that a read delivers at most Packet bytes

@@ -56,6 +56,11 @@ type Conn struct {
 	pace   *pacer // nil: no rate limit
 	pair   *pair  // nil: not wrapped with Pair
 
+	// For tests: rng, when set, draws the random waits instead of the
+	// shared source, and drew, when set, is told each wait drawn.
+	rng  *rand.Rand
+	drew func(time.Duration)
+
 	timer     *time.Timer   // reused for every hold; only Read uses it
 	done      chan struct{} // closed by Close: ends a hold
 	closeOnce sync.Once
@@ -113,7 +118,7 @@ func (s *Conn) Read(p []byte) (int, error) {
 	}
 	at := time.Now()
 	if s.wait > 0 {
-		at = at.Add(rand.N(2 * s.wait))
+		at = at.Add(s.randomWait())
 	}
 	if s.pace != nil {
 		at = s.pace.release(at, n)
@@ -122,6 +127,20 @@ func (s *Conn) Read(p []byte) (int, error) {
 		return 0, herr
 	}
 	return n, err
+}
+
+// randomWait draws a wait from 0 up to (not including) 2*wait.
+func (s *Conn) randomWait() time.Duration {
+	var d time.Duration
+	if s.rng != nil {
+		d = time.Duration(s.rng.Int64N(int64(2 * s.wait)))
+	} else {
+		d = rand.N(2 * s.wait)
+	}
+	if s.drew != nil {
+		s.drew(d)
+	}
+	return d
 }
 
 // read reads from the wrapped conn. A read deadline that passes while the
