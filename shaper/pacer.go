@@ -10,6 +10,12 @@ import (
 // host; without it every late wake-up would be lost for good and the rate
 // would fall short, at 100 Mbit/s by a third. It is also why a burst may
 // exceed one packet: see Burst.
+//
+// A wake-up later than Slack loses the rest for good, and must: the bound
+// holds over every interval, including the one that starts when the late
+// packet goes, and from then on the pacer may send no more than the rate
+// and Burst. Catching up on more than Slack would be a bigger burst than
+// the one documented, whatever the interval's length.
 const Slack = 10 * time.Millisecond
 
 const maxDuration = time.Duration(1<<63 - 1)
