@@ -25,6 +25,10 @@ const (
 	maxBufsize    = 16 << 20  // -z: 16 MiB
 )
 
+// copyBuffer is the size of forward's copy buffer: no read of a relayed
+// conn asks for more, so no packet is larger, whatever -z says.
+const copyBuffer = 32 << 10
+
 // shapeOptions checks -m, -o, -w and -z. With none of them given the
 // shapeConfig stays zero; with any, the unset ones get redir 3.3's
 // defaults (-o 3, -z 4096).
@@ -36,8 +40,8 @@ func (c *cliArgs) shapeOptions(cfg *config) error {
 	var err error
 	if c.MaxBandwidth.set {
 		m, err := parseInt(c.MaxBandwidth, "-m/--max-bandwidth", 1, maxInt)
-		if err != nil {
-			return err
+		if err != nil { // parseInt names no upper limit for maxInt
+			return fmt.Errorf("invalid -m/--max-bandwidth %q: want 1-%d", c.MaxBandwidth.val, maxInt)
 		}
 		s.MaxBandwidth = int64(m)
 	}
@@ -101,9 +105,13 @@ func shapeWrap(cfg config, f *forward.Forwarder) wrapFunc {
 // logShaping records at start what the shaper does, in plain words.
 func logShaping(log *slog.Logger, s shapeConfig) {
 	dirs := map[int]string{shapeIn: "towards the client", shapeOut: "towards the server", shapeBoth: "both ways"}[s.WaitInOut]
-	msg := fmt.Sprintf("shaping %s, each connection on its own: packets of at most %d bytes", dirs, s.Bufsize)
+	packet := min(s.Bufsize, copyBuffer)
+	msg := fmt.Sprintf("shaping %s, each connection on its own: packets of at most %d bytes", dirs, packet)
+	if packet < s.Bufsize {
+		msg += fmt.Sprintf(" (-z %d, but the copy buffer holds %d)", s.Bufsize, copyBuffer)
+	}
 	if s.MaxBandwidth > 0 {
-		msg += fmt.Sprintf(", at most %d bit/s (bursts up to %d bytes)", s.MaxBandwidth, shaper.Burst(s.MaxBandwidth, s.Bufsize))
+		msg += fmt.Sprintf(", at most %d bit/s (bursts up to %d bytes)", s.MaxBandwidth, shaper.Burst(s.MaxBandwidth, packet))
 	}
 	if s.RandomWait > 0 {
 		msg += fmt.Sprintf(", each held 0 to %v at random", 2*s.RandomWait)

@@ -33,11 +33,11 @@ func TestParseShape(t *testing.T) {
 // TestParseBadShape covers the values the issue names and the bounds.
 func TestParseBadShape(t *testing.T) {
 	checkBad(t, []badCase{
-		{[]string{"-m", "0", ":80", ":90"}, `invalid -m/--max-bandwidth "0": want a whole number, at least 1`},
+		{[]string{"-m", "0", ":80", ":90"}, `invalid -m/--max-bandwidth "0": want 1-9223372036854775807`},
 		{[]string{"-m", "-1", ":80", ":90"}, `invalid -m/--max-bandwidth "-1"`},
 		{[]string{"-m", "1.5", ":80", ":90"}, `"1.5"`},
 		{[]string{"-m", "1e6", ":80", ":90"}, `"1e6"`},
-		{[]string{"-m", "99999999999999999999", ":80", ":90"}, `"99999999999999999999"`},
+		{[]string{"-m", "99999999999999999999", ":80", ":90"}, `invalid -m/--max-bandwidth "99999999999999999999": want 1-9223372036854775807`},
 		{[]string{"-o", "4", ":80", ":90"}, `invalid -o/--wait-in-out "4": want 1-3`},
 		{[]string{"-o", "0", ":80", ":90"}, `invalid -o/--wait-in-out "0": want 1-3`},
 		{[]string{"-o", "in", ":80", ":90"}, `"in"`},
@@ -118,6 +118,25 @@ func TestShapeWrapDirections(t *testing.T) {
 		want := "shaping " + tt.wantInNoticeText + ", each connection on its own: packets of at most 256 bytes, at most 8000 bit/s (bursts up to 266 bytes)"
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("-o %d: start-up notice %q, want it to contain %q", tt.o, logs.String(), want)
+		}
+	}
+}
+
+// TestShapeNoticeCapsPacket checks that the start-up notice gives the
+// packet and the burst the copy buffer allows when -z asks for more.
+func TestShapeNoticeCapsPacket(t *testing.T) {
+	for _, tt := range []struct {
+		bufsize int
+		want    string
+	}{
+		{32768, "packets of at most 32768 bytes, at most 8000 bit/s (bursts up to 32778 bytes)"},
+		{1 << 20, "packets of at most 32768 bytes (-z 1048576, but the copy buffer holds 32768), at most 8000 bit/s (bursts up to 32778 bytes)"},
+	} {
+		var logs bytes.Buffer
+		f := &forward.Forwarder{Log: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: levelNotice}))}
+		shapeWrap(config{Shape: shapeConfig{MaxBandwidth: 8000, WaitInOut: shapeBoth, Bufsize: tt.bufsize}}, f)
+		if !strings.Contains(logs.String(), tt.want) {
+			t.Errorf("-z %d: start-up notice %q, want it to contain %q", tt.bufsize, logs.String(), tt.want)
 		}
 	}
 }

@@ -21,8 +21,8 @@ func TestShapeBadValuesExit2(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-m", "0", ":80", ":90"}, `redir: invalid -m/--max-bandwidth "0": want a whole number, at least 1`},
-		{[]string{"-m", "-1", ":80", ":90"}, `redir: invalid -m/--max-bandwidth "-1": want a whole number, at least 1`},
+		{[]string{"-m", "0", ":80", ":90"}, `redir: invalid -m/--max-bandwidth "0": want 1-9223372036854775807`},
+		{[]string{"-m", "-1", ":80", ":90"}, `redir: invalid -m/--max-bandwidth "-1": want 1-9223372036854775807`},
 		{[]string{"-o", "4", ":80", ":90"}, `redir: invalid -o/--wait-in-out "4": want 1-3`},
 		{[]string{"-z", "100", ":80", ":90"}, `redir: invalid -z/--bufsize "100": want 256-16777216`},
 	} {
