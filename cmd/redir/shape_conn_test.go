@@ -3,10 +3,10 @@ package main
 import (
 	"bytes"
 	"io"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -102,25 +102,40 @@ func TestShapeSlowerThanIdleTimeout(t *testing.T) {
 	}
 }
 
-// TestShapeRandomWaitRoundTrips measures -w through the binary: with only
-// the way to the server shaped (-o 2) and an echo target, each one-byte
-// round trip takes its packet's random wait, 0 to 2×MSEC, and the cost of
-// relaying, which the shortest round trip (a wait near 0) gives. Less
-// that, over 200 round trips the waits spread as a uniform draw does: half
-// below MSEC, nine tenths below 1.8×MSEC (quantiles, as in shaper's
-// TestRandomWaitBounds, which a busy host cannot move much).
+// TestShapeRandomWaitRoundTrips checks -w through the binary with only
+// the way to the server shaped (-o 2): 200 one-byte round trips through
+// an echo target that notes when each byte arrives. Each byte's way to
+// the target takes its packet's random wait, 0 to 2×MSEC, and the way
+// back none. Only bounds that a busy host cannot break, as load only
+// lengthens the ways: the waits must add up to at least what 200 uniform
+// draws do (five standard deviations below the mean), half of them or
+// near it must take MSEC or more, and fewer than a tenth of the ways back
+// may take MSEC, where a shaped way back would take it half the time. The
+// waits' spread is shaper's TestRandomWaitBounds, which sees each draw.
 func TestShapeRandomWaitRoundTrips(t *testing.T) {
 	t.Parallel()
 	const w, trips = 20 * time.Millisecond, 200
-	backend := startBackend(t, "127.0.0.1:0", echo)
+	arrived := make(chan time.Time, trips)
+	backend := startBackend(t, "127.0.0.1:0", func(c net.Conn) {
+		buf := make([]byte, 1)
+		for range trips {
+			if _, err := io.ReadFull(c, buf); err != nil {
+				return
+			}
+			arrived <- time.Now()
+			if _, err := c.Write(buf); err != nil {
+				return
+			}
+		}
+	})
 	addr := freeAddr(t, "127.0.0.1")
 	p := startRedir(t, "-n", "-w", "20", "-o", "2", addr, backend)
 	p.waitLog(t, "listening on")
 	c := dialRetry(t, addr)
-	c.SetDeadline(time.Now().Add(30 * time.Second))
-	rtts := make([]time.Duration, trips)
+	c.SetDeadline(time.Now().Add(time.Minute)) // a hang guard only
+	var there, back []time.Duration
 	buf := make([]byte, 1)
-	for i := range rtts {
+	for range trips {
 		start := time.Now()
 		if _, err := c.Write([]byte{'x'}); err != nil {
 			t.Fatal(err)
@@ -128,26 +143,43 @@ func TestShapeRandomWaitRoundTrips(t *testing.T) {
 		if _, err := io.ReadFull(c, buf); err != nil {
 			t.Fatal(err)
 		}
-		rtts[i] = time.Since(start)
+		end, at := time.Now(), <-arrived
+		there, back = append(there, at.Sub(start)), append(back, end.Sub(at))
 	}
-	sort.Slice(rtts, func(i, j int) bool { return rtts[i] < rtts[j] })
-	cost := rtts[0]
-	q := func(p float64) time.Duration { return rtts[int(p*(trips-1))] - cost }
-	t.Logf("waits (round trips less %v): 10%% %v, 50%% %v, 90%% %v, max %v", cost, q(0.1), q(0.5), q(0.9), q(1))
-	if cost > w/4 {
-		t.Errorf("shortest round trip %v: the waits do not reach down to 0", cost)
-	}
-	for _, c := range []struct {
-		name   string
-		got    time.Duration
-		lo, hi time.Duration
-	}{
-		{"median", q(0.5), w * 75 / 100, w * 125 / 100}, // 3.5 standard deviations
-		{"90%", q(0.9), w * 150 / 100, 2*w + 2*time.Millisecond},
-	} {
-		if c.got < c.lo || c.got > c.hi {
-			t.Errorf("%s of the waits %v, want %v to %v", c.name, c.got, c.lo, c.hi)
+	checkWaits(t, there, back, w)
+}
+
+// checkWaits checks TestShapeRandomWaitRoundTrips's ways there (shaped,
+// each a uniform draw from 0..2w and the relaying) and back (unshaped).
+func checkWaits(t *testing.T, there, back []time.Duration, w time.Duration) {
+	t.Helper()
+	n := float64(len(there))
+	var sum time.Duration
+	longThere, longBack := 0, 0
+	for i := range there {
+		sum += there[i]
+		if there[i] >= w {
+			longThere++
 		}
+		if back[i] >= w {
+			longBack++
+		}
+	}
+	sd := time.Duration(math.Sqrt(n) * float64(2*w) / math.Sqrt(12))
+	least := time.Duration(n)*w - 5*sd
+	t.Logf("ways there: %v in all (at least %v), %d of %.0f took %v or more; ways back: %d took %v or more",
+		sum, least, longThere, n, w, longBack, w)
+	if sum < least {
+		t.Errorf("the shaped ways took %v in all, want at least %v: the waits are too short", sum, least)
+	}
+	if most := time.Duration(n) * 3 * w; sum > most {
+		t.Errorf("the shaped ways took %v in all, want less than %v: the waits are far too long", sum, most)
+	}
+	if want := int(n/2 - 5*math.Sqrt(n)/2); longThere < want {
+		t.Errorf("%d shaped ways took %v or more, want at least %d: the waits do not spread up to 2×%v", longThere, w, want, w)
+	}
+	if longBack >= int(n/10) {
+		t.Errorf("%d unshaped ways back took %v or more, want fewer than %.0f: the unshaped direction waits", longBack, w, n/10)
 	}
 }
 

@@ -13,12 +13,15 @@ import (
 // rate as a connection of its own: real curl downloads and uploads 10 MiB
 // from a real vsftpd through redir -f both -m, each in a namespace of its
 // own, at 20 Mbit/s (about 4 s each way) within 5 %, passive and active.
+// Timed as TestShapeRates times its fast cases: not alongside the
+// parallel tests, through a redir built without the race detector.
 func TestShapeFTPData(t *testing.T) {
-	t.Parallel()
 	const bps = 20_000_000
+	bin := plainRedir(t)
 	n := newFTPNet(t)
 	n.startVsftpd(t, "198.51.100.2:21")
-	p := n.startRedir(t, "-f", "both", "-m", strconv.Itoa(bps), "192.0.2.1:2121", "198.51.100.2:21")
+	p := nsStart(t, n.rdr, bin, "-n", "-l", "info", "-f", "both", "-m", strconv.Itoa(bps), "192.0.2.1:2121", "198.51.100.2:21")
+	n.dialRetry(t, n.cli, "192.0.2.1:2121").Close()
 	upload := filepath.Join(t.TempDir(), "up.bin")
 	upSum := writeRandom(t, upload, 10<<20)
 	for _, mode := range []struct {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -116,31 +118,63 @@ func transferSize(bps int64, packet int) int64 {
 	return (n + int64(packet) - 1) / int64(packet) * int64(packet)
 }
 
-// shapeCase is one timed scenario of TestShapeRates.
+// shapeCase is one timed scenario of TestShapeRates, run with redir
+// binary bin.
 type shapeCase struct {
 	name string
-	run  func(t *testing.T)
+	run  func(t *testing.T, bin string)
 }
 
 // TestShapeRates runs every timed shaping scenario, each a transfer of
-// about 10 s, as subtests all at the same time, so that together they
-// take little more than one. They mostly wait, so running them at once
-// costs little; t.Parallel would run only GOMAXPROCS (here 2) at a time.
+// about 10 s, as subtests. Those that copy little (2 Mbit/s a connection
+// or less, and the direction tests, whose unshaped bulk transfers are
+// over in a fraction of a second) run all at the same time: they mostly
+// wait, so together they take little more than one. Those that copy a
+// lot (10 and 100 Mbit/s) then run one after another, each on its own.
+// Those that copy more than a trickle go through a redir built without
+// the race detector: on a busy host, copying hundreds of Mbit/s at once,
+// several times slower under -race, would leave the shaper short of CPU
+// and the rates short of the band, which measures the host, not redir.
+// The race-built redir still carries the slow transfers, and the other
+// process tests. t.Parallel would run only GOMAXPROCS (here 2) at a time.
 func TestShapeRates(t *testing.T) {
-	cases := towardsClientCases()
-	cases = append(cases, shapeCase{"towards_server_2000000bps_5conns", towardsServer})
-	cases = append(cases, directionCases()...)
+	bin := plainRedir(t)
+	low, high := towardsClientCases()
+	low = append(low, shapeCase{"towards_server_2000000bps_5conns", towardsServer})
 	var wg sync.WaitGroup
-	for _, c := range cases {
-		wg.Go(func() { t.Run(c.name, c.run) })
+	for _, c := range low {
+		wg.Go(func() { t.Run(c.name, func(t *testing.T) { c.run(t, redirBin) }) })
+	}
+	for _, c := range directionCases() {
+		wg.Go(func() { t.Run(c.name, func(t *testing.T) { c.run(t, bin) }) })
 	}
 	wg.Wait()
+	for _, c := range high {
+		t.Run(c.name, func(t *testing.T) { c.run(t, bin) })
+	}
+}
+
+// plainRedir is a redir built without the race detector, for the tests
+// that time transfers of many Mbit/s: redirBin when the tests run without
+// it, else one built now into the test's temporary directory.
+func plainRedir(t *testing.T) string {
+	t.Helper()
+	if !raceEnabled {
+		return redirBin
+	}
+	bin := filepath.Join(t.TempDir(), "redir")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building redir without -race: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // towardsClientCases measure transfers from the target through redir -m
 // at several rates, with 1 and with 20 connections at once, each
 // connection held to the rate on its own.
-func towardsClientCases() []shapeCase {
+// The cases of 10 Mbit/s a connection or more come second.
+func towardsClientCases() (low, high []shapeCase) {
 	tests := []struct {
 		bps    int64
 		packet int // -z; 0: the default
@@ -156,19 +190,23 @@ func towardsClientCases() []shapeCase {
 		{10_000_000, 0, 20, "127.0.0.1"},
 		{100_000_000, 0, 1, "127.0.0.1"},
 	}
-	var cases []shapeCase
 	for _, tt := range tests {
 		name := fmt.Sprintf("towards_client_%dbps_z%d_%dconns_%s", tt.bps, tt.packet, tt.conns, tt.host)
-		cases = append(cases, shapeCase{name, func(t *testing.T) {
-			towardsClient(t, tt.bps, tt.packet, tt.conns, tt.host)
-		}})
+		c := shapeCase{name, func(t *testing.T, bin string) {
+			towardsClient(t, bin, tt.bps, tt.packet, tt.conns, tt.host)
+		}}
+		if tt.bps >= 10_000_000 {
+			high = append(high, c)
+		} else {
+			low = append(low, c)
+		}
 	}
-	return cases
+	return low, high
 }
 
 // towardsClient runs conns transfers at once from the target through a
-// redir -m bps (-z packet unless 0), over host, and checks each.
-func towardsClient(t *testing.T, bps int64, packet, conns int, host string) {
+// redir (bin) -m bps (-z packet unless 0), over host, and checks each.
+func towardsClient(t *testing.T, bin string, bps int64, packet, conns int, host string) {
 	args := []string{"-n", "-m", strconv.FormatInt(bps, 10)}
 	if packet != 0 {
 		args = append(args, "-z", strconv.Itoa(packet))
@@ -178,7 +216,7 @@ func towardsClient(t *testing.T, bps int64, packet, conns int, host string) {
 	size := transferSize(bps, packet)
 	backend := startBackend(t, net.JoinHostPort(host, "0"), sendN(size))
 	addr := freeAddr(t, host)
-	p := startRedir(t, append(args, addr, backend)...)
+	p := startProc(t, bin, append(args, addr, backend)...)
 	p.waitLog(t, "listening on")
 	logs := make([]transfer, conns)
 	errs := make([]error, conns)
@@ -199,7 +237,7 @@ func towardsClient(t *testing.T, bps int64, packet, conns int, host string) {
 
 // towardsServer measures the other direction, -o 2: what the client
 // sends reaches the target at the rate.
-func towardsServer(t *testing.T) {
+func towardsServer(t *testing.T, bin string) {
 	const bps, conns = 2_000_000, 5
 	size := transferSize(bps, shaper.DefaultPacket)
 	got := make(chan transfer, conns)
@@ -212,7 +250,7 @@ func towardsServer(t *testing.T) {
 		got <- log
 	})
 	addr := freeAddr(t, "127.0.0.1")
-	p := startRedir(t, "-n", "-o", "2", "--max-bandwidth", strconv.Itoa(bps), addr, backend)
+	p := startProc(t, bin, "-n", "-o", "2", "--max-bandwidth", strconv.Itoa(bps), addr, backend)
 	p.waitLog(t, "listening on")
 	now := time.Now()
 	start.Store(&now)
