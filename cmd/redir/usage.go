@@ -50,8 +50,9 @@ Traffic Shaping (each connection on its own, each direction on its own):
                            the server, or in&out(3), the default
   -w, --random-wait=MSEC   Wait 0 to 2*MSEC milliseconds, at random, before
                            each packet
-  -z, --bufsize=BYTES      Packet size: most bytes read at once (4096,
-                           at least 256).  -o and -z alone shape nothing
+  -z, --bufsize=BYTES      Packet size: most bytes read at once (4096;
+                           256-16777216, but 32768 at most take effect).
+                           -o and -z alone shape nothing
 
 Connections:
       --connect-timeout=SEC  Give up connecting to DST after SEC seconds (10)
