@@ -30,7 +30,7 @@ func duplex(t *testing.T, bin string, args []string, toClient, toServer int64) (
 		outc <- tr
 	})
 	addr := freeAddr(t, "127.0.0.1")
-	p := startProc(t, bin, append(append([]string{"-n"}, args...), addr, backend)...)
+	p := startTimed(t, bin, append(append([]string{"-n"}, args...), addr, backend)...)
 	p.waitLog(t, "listening on")
 	now := time.Now()
 	start.Store(&now)

@@ -14,13 +14,15 @@ import (
 // from a real vsftpd through redir -f both -m, each in a namespace of its
 // own, at 20 Mbit/s (about 4 s each way) within 5 %, passive and active.
 // Timed as TestShapeRates times its fast cases: not alongside the
-// parallel tests, through a redir built without the race detector.
+// parallel tests, through a redir built without the race detector, at a
+// higher priority.
 func TestShapeFTPData(t *testing.T) {
 	const bps = 20_000_000
 	bin := plainRedir(t)
 	n := newFTPNet(t)
 	n.startVsftpd(t, "198.51.100.2:21")
-	p := nsStart(t, n.rdr, bin, "-n", "-l", "info", "-f", "both", "-m", strconv.Itoa(bps), "192.0.2.1:2121", "198.51.100.2:21")
+	args := []string{bin, "-n", "-l", "info", "-f", "both", "-m", strconv.Itoa(bps), "192.0.2.1:2121", "198.51.100.2:21"}
+	p := nsStart(t, n.rdr, append(niceTimed[:len(niceTimed):len(niceTimed)], args...)...)
 	n.dialRetry(t, n.cli, "192.0.2.1:2121").Close()
 	upload := filepath.Join(t.TempDir(), "up.bin")
 	upSum := writeRandom(t, upload, 10<<20)
