@@ -20,38 +20,6 @@ import (
 // part of it.
 const shapeSeconds = 10
 
-// transfer is what a receiving end saw: when it connected (or accepted),
-// and each read: when, and how many bytes.
-type transfer struct {
-	start time.Time
-	reads []arrival
-}
-
-type arrival struct {
-	at time.Time
-	n  int
-}
-
-// receive reads c to EOF (within a minute) and logs every read. start is
-// when the connection was made: no byte can have been sent before.
-func receive(c net.Conn, start time.Time) (transfer, error) {
-	c.SetReadDeadline(time.Now().Add(time.Minute))
-	buf := make([]byte, 64<<10)
-	tr := transfer{start: start}
-	for {
-		n, err := c.Read(buf)
-		if n > 0 {
-			tr.reads = append(tr.reads, arrival{time.Now(), n})
-		}
-		if err == io.EOF {
-			return tr, nil
-		}
-		if err != nil {
-			return tr, err
-		}
-	}
-}
-
 // checkRate checks a received transfer against -m bps with -z packet.
 //
 // The rate: the bytes after the documented burst took, from the moment
