@@ -46,7 +46,8 @@ func checkRate(t *testing.T, label string, tr transfer, want int64, bps int64, p
 	burst := shaper.Burst(bps, packet)
 	span := tr.reads[len(tr.reads)-1].at.Sub(tr.start)
 	rate := float64(total-burst) * 8 / span.Seconds()
-	t.Logf("%s: %.0f bit/s (%+.2f%%) over %v", label, rate, (rate/float64(bps)-1)*100, span)
+	t.Logf("%s: %.0f bit/s (%+.2f%%) over %v (%d of %d reads timed by the reader, not the kernel)",
+		label, rate, (rate/float64(bps)-1)*100, span, tr.unstamped, len(tr.reads))
 	if rate < 0.95*float64(bps) || rate > 1.05*float64(bps) {
 		t.Errorf("%s: %d bytes (%d after the burst) in %v: %.0f bit/s, want %d within 5%%", label, total, total-burst, span, rate, bps)
 	}
