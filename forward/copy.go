@@ -11,6 +11,10 @@ import (
 	"time"
 )
 
+// CopyBufferSize is the most one read of a wrapped conn is asked for: a
+// wrapper (the shaper) sees packets of at most this size.
+const CopyBufferSize = 32 << 10
+
 // errIdle ends a relay that moved no byte for the idle timeout.
 var errIdle = errors.New("forward: idle timeout")
 
@@ -82,7 +86,7 @@ func (cp *copier) run() result {
 // copyHalf copies src to dst until EOF, then half-closes dst.
 func (cp *copier) copyHalf(dst, src net.Conn, n *int64, errc chan<- error) {
 	defer recoverWrapper(errc)
-	buf := make([]byte, 32<<10)
+	buf := make([]byte, CopyBufferSize)
 	for {
 		if cp.idle > 0 {
 			src.SetReadDeadline(time.Now().Add(cp.idle))

@@ -26,8 +26,8 @@ const (
 )
 
 // copyBuffer is the size of forward's copy buffer: no read of a relayed
-// conn asks for more, so no packet is larger, whatever -z says.
-const copyBuffer = 32 << 10
+// conn asks for more, so no packet is larger.
+const copyBuffer = forward.CopyBufferSize
 
 // shapeOptions checks -m, -o, -w and -z. With none of them given the
 // shapeConfig stays zero; with any, the unset ones get redir 3.3's
