@@ -25,10 +25,6 @@ const (
 	maxBufsize    = 16 << 20  // -z: 16 MiB
 )
 
-// copyBuffer is the size of forward's copy buffer: no read of a relayed
-// conn asks for more, so no packet is larger.
-const copyBuffer = forward.CopyBufferSize
-
 // shapeOptions checks -m, -o, -w and -z. With none of them given the
 // shapeConfig stays zero; with any, the unset ones get redir 3.3's
 // defaults (-o 3, -z 4096).
@@ -105,10 +101,10 @@ func shapeWrap(cfg config, f *forward.Forwarder) wrapFunc {
 // logShaping records at start what the shaper does, in plain words.
 func logShaping(log *slog.Logger, s shapeConfig) {
 	dirs := map[int]string{shapeIn: "towards the client", shapeOut: "towards the server", shapeBoth: "both ways"}[s.WaitInOut]
-	packet := min(s.Bufsize, copyBuffer)
+	packet := min(s.Bufsize, forward.CopyBufferSize) // no read asks for more
 	msg := fmt.Sprintf("shaping %s, each connection on its own: packets of at most %d bytes", dirs, packet)
 	if packet < s.Bufsize {
-		msg += fmt.Sprintf(" (-z %d, but the copy buffer holds %d)", s.Bufsize, copyBuffer)
+		msg += fmt.Sprintf(" (-z %d, but the copy buffer holds %d)", s.Bufsize, forward.CopyBufferSize)
 	}
 	if s.MaxBandwidth > 0 {
 		msg += fmt.Sprintf(", at most %d bit/s (bursts up to %d bytes)", s.MaxBandwidth, shaper.Burst(s.MaxBandwidth, packet))
