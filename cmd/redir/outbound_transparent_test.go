@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -106,23 +107,8 @@ func TestTransparent(t *testing.T) {
 // foreground and the background alike.
 func TestTransparentNoCapability(t *testing.T) {
 	requireRoot(t)
-	target := freeAddr(t, "127.0.0.1")
-	for _, tc := range []struct {
-		name string
-		args []string
-	}{
-		{"foreground", []string{"-n", "-p", freeAddr(t, "127.0.0.1"), target}},
-		{"background", []string{"-p", freeAddr(t, "127.0.0.1"), target}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			args := append([]string{"--bounding-set=-all", "--inh-caps=-all", redirBin}, tc.args...)
-			p := startProc(t, "setpriv", args...)
-			if code := p.exitCode(t, 10*time.Second); code != 1 {
-				t.Fatalf("exit status %d, want 1", code)
-			}
-			checkOneLineError(t, p.stderr.String(), "-p/--transproxy: IP_TRANSPARENT needs CAP_NET_ADMIN or CAP_NET_RAW")
-		})
-	}
+	checkTransparentRefused(t, "setpriv", []string{"--bounding-set=-all", "--inh-caps=-all"},
+		"-p/--transproxy: IP_TRANSPARENT needs CAP_NET_ADMIN or CAP_NET_RAW")
 }
 
 // TestTransparentUserNamespace: in a user namespace of its own (unshare
@@ -133,6 +119,21 @@ func TestTransparentNoCapability(t *testing.T) {
 // (unshare -U -r -n) the same -p starts.
 func TestTransparentUserNamespace(t *testing.T) {
 	requireRoot(t)
+	checkTransparentRefused(t, "unshare", []string{"--user", "--map-root-user"},
+		"-p/--transproxy: setsockopt IP_TRANSPARENT: operation not permitted; "+
+			"transparent mode needs CAP_NET_RAW or CAP_NET_ADMIN in the host's user namespace (in a unit: PrivateUsers=no)")
+	t.Run("own network namespace", func(t *testing.T) {
+		p := startProc(t, "unshare", "--user", "--map-root-user", "--net", "sh", "-c",
+			`ip link set lo up && exec "$0" -n -l info -p 127.0.0.1:8000 127.0.0.1:9000`, redirBin)
+		p.waitLog(t, "listening on 127.0.0.1:8000")
+		p.stopOK(t)
+	})
+}
+
+// checkTransparentRefused runs redir -p under prog with args before the
+// binary, in the foreground and the background: each exits 1 with the one
+// line want.
+func checkTransparentRefused(t *testing.T, prog string, args []string, want string) {
 	target := freeAddr(t, "127.0.0.1")
 	for _, tc := range []struct {
 		name string
@@ -142,19 +143,11 @@ func TestTransparentUserNamespace(t *testing.T) {
 		{"background", []string{"-p", freeAddr(t, "127.0.0.1"), target}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			args := append([]string{"--user", "--map-root-user", redirBin}, tc.args...)
-			p := startProc(t, "unshare", args...)
+			p := startProc(t, prog, append(append(slices.Clone(args), redirBin), tc.args...)...)
 			if code := p.exitCode(t, 10*time.Second); code != 1 {
 				t.Fatalf("exit status %d, want 1", code)
 			}
-			checkOneLineError(t, p.stderr.String(), "-p/--transproxy: setsockopt IP_TRANSPARENT: operation not permitted; "+
-				"transparent mode needs CAP_NET_RAW or CAP_NET_ADMIN in the host's user namespace (in a unit: PrivateUsers=no)")
+			checkOneLineError(t, p.stderr.String(), want)
 		})
 	}
-	t.Run("own network namespace", func(t *testing.T) {
-		p := startProc(t, "unshare", "--user", "--map-root-user", "--net", "sh", "-c",
-			`ip link set lo up && exec "$0" -n -l info -p 127.0.0.1:8000 127.0.0.1:9000`, redirBin)
-		p.waitLog(t, "listening on 127.0.0.1:8000")
-		p.stopOK(t)
-	})
 }
