@@ -48,7 +48,7 @@ func (d *Dialer) Dial(ctx context.Context, client, local net.Addr) (net.Conn, er
 		if err != nil {
 			return nil, fmt.Errorf("transparent source: %w", err)
 		}
-		nd = TransparentDialer(net.TCPAddrFromAddrPort(src))
+		nd = transparentDialer(src.Addr())
 	}
 	c, err := nd.DialContext(ctx, "tcp", d.Target)
 	if err != nil {

@@ -21,14 +21,14 @@ var (
 	ErrUserNamespace = errors.New("transparent mode needs CAP_NET_RAW or CAP_NET_ADMIN in the host's user namespace (in a unit: PrivateUsers=no)")
 )
 
-// TransparentDialer is a dialer whose connections carry source's IP
-// address, an address of some other host (the client's), so that the
-// target sees that host rather than this one. FTP data connections dial
-// with it too. The socket sets IP_TRANSPARENT (IPV6_TRANSPARENT), which
-// lets it bind an address that is not local; IP_FREEBIND is not needed on
-// top of it, the kernel's bind check accepts either in both families.
+// transparentDialer is a dialer whose connections carry source, an
+// address of some other host (the client's), so that the target sees that
+// host rather than this one. FTP data connections dial with it too. The
+// socket sets IP_TRANSPARENT (IPV6_TRANSPARENT), which lets it bind an
+// address that is not local; IP_FREEBIND is not needed on top of it, the
+// kernel's bind check accepts either in both families.
 //
-// The port of source is not used: the kernel picks one when connecting
+// The port is the kernel's to pick when connecting
 // (IP_BIND_ADDRESS_NO_PORT), so that the 4-tuple, not the address alone,
 // must be unique. Reusing the client's own port would make the target see
 // it too, but a client that connects again from the same port while the
@@ -37,26 +37,22 @@ var (
 //
 // The replies come back only when the host routes them to a local socket
 // (policy routing and an nftables "socket transparent" mark; see redir(1)).
-func TransparentDialer(source net.Addr) *net.Dialer {
-	d := &net.Dialer{KeepAlive: -1, Control: transparentControl}
-	if ap, err := addrOf(source); err == nil {
-		d.LocalAddr = net.TCPAddrFromAddrPort(netip.AddrPortFrom(ap.Addr(), 0))
-	} else {
-		// Dialing fails with the reason rather than going out from a
-		// local address, which would hide the client.
-		d.Control = func(string, string, syscall.RawConn) error {
-			return fmt.Errorf("transparent source: %w", err)
-		}
+func transparentDialer(source netip.Addr) *net.Dialer {
+	return &net.Dialer{
+		KeepAlive: -1, Control: transparentControl,
+		LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(source.Unmap(), 0)),
 	}
-	return d
 }
 
-// DialTransparent connects to remote from local's address, which may be
-// another host's, with a port the kernel chooses: TransparentDialer in the
-// shape of ftp.Config's Dial, for FTP data connections under -p.
+// DialTransparent connects to remote from local, which may be another
+// host's address, with a port the kernel chooses: the transparent dial in
+// the shape of ftp.Config's Dial, for FTP data connections under -p.
 func DialTransparent(ctx context.Context, local netip.Addr, remote netip.AddrPort) (net.Conn, error) {
-	src := net.TCPAddrFromAddrPort(netip.AddrPortFrom(local, 0))
-	return TransparentDialer(src).DialContext(ctx, "tcp", remote.String())
+	if !local.IsValid() {
+		// Dialing from a local address instead would hide the client.
+		return nil, errors.New("transparent source: no IP address")
+	}
+	return transparentDialer(local).DialContext(ctx, "tcp", remote.String())
 }
 
 // TransparentListenConfig is a ListenConfig whose sockets set

@@ -16,8 +16,8 @@ var (
 	ErrUserNamespace = ErrNoCapability
 )
 
-// TransparentDialer fails every dial: only Linux has IP_TRANSPARENT.
-func TransparentDialer(net.Addr) *net.Dialer {
+// transparentDialer fails every dial: only Linux has IP_TRANSPARENT.
+func transparentDialer(netip.Addr) *net.Dialer {
 	return &net.Dialer{Control: func(string, string, syscall.RawConn) error { return ErrNoCapability }}
 }
 
