@@ -21,22 +21,18 @@ const (
 // command rewrites one line from the client (lineFunc).
 func (s *session) command(line []byte) ([]byte, error) {
 	verb, arg := splitCommand(line)
-	complete := line[len(line)-1] == '\n'
+	active := verb == "PORT" || verb == "EPRT"
+	passive := (verb == "PASV" || verb == "EPSV") && s.cfg.Mode&Pasv != 0
 	switch {
-	case verb == "PORT" || verb == "EPRT":
-		if !complete {
-			s.log.Warn("ftp: unfinished last line dropped", "command", verb)
-			return nil, nil
-		}
+	case !active && !passive:
+		return line, nil
+	case line[len(line)-1] != '\n':
+		s.log.Warn("ftp: unfinished last line dropped", "command", verb)
+		return nil, nil
+	case active:
 		return s.activeCommand(verb, arg, line)
-	case (verb == "PASV" || verb == "EPSV") && s.cfg.Mode&Pasv != 0:
-		if !complete {
-			s.log.Warn("ftp: unfinished last line dropped", "command", verb)
-			return nil, nil
-		}
-		return s.passiveCommand(verb, arg)
 	}
-	return line, nil
+	return s.passiveCommand(verb, arg)
 }
 
 // activeCommand checks a PORT or EPRT against bounce, whatever the mode,

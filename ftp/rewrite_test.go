@@ -71,6 +71,8 @@ var commandCases = []rewriteCase{
 		toClient: "522 Network protocol not supported, use (1).\r\n"},
 	{name: "PASV untouched with port only", mode: Port, legs: v4, in: "pasv\r\nEPSV\n", out: "pasv\r\nEPSV\n"},
 	{name: "unfinished last lines", mode: Both, legs: v4, in: "NOOP\r\nPORT 192,0,2,10,4,1", out: "NOOP\r\n"},
+	{name: "unfinished passive last line", mode: Pasv, legs: v4, in: "NOOP\r\nEPSV", out: "NOOP\r\n"},
+	{name: "unfinished PASV untouched with port only", mode: Port, legs: v4, in: "PASV", out: "PASV"},
 	{name: "unfinished harmless last line", mode: Both, legs: v4, in: "QUIT\r", out: "QUIT\r"},
 	{name: "other bytes unchanged", mode: Both, legs: v4,
 		in: "\xff\xf4\xff\xf2ABOR\r\nSTOR a\rb\r\n\r\n\n", out: "\xff\xf4\xff\xf2ABOR\r\nSTOR a\rb\r\n\r\n\n"},
