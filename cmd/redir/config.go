@@ -3,6 +3,8 @@ package main
 import (
 	"log/slog"
 	"time"
+
+	"github.com/redir-project/redir/ftp"
 )
 
 // levelNone is the -l none level: above every level a record can have, so a
@@ -43,7 +45,7 @@ type config struct {
 	MaxConns       int           // --max-connections; zero means no limit
 	ExitIdleTime   time.Duration // --exit-idle-time; zero means never
 
-	FTP           string      // -f: "", "port", "pasv" or "both" (opt_ftp.go)
+	FTP           ftp.Mode    // -f: ftp.Port, ftp.Pasv, ftp.Both, or 0 without -f (opt_ftp.go)
 	Shape         shapeConfig // -m, -o, -w, -z (opt_shape.go)
 	Transproxy    bool        // -p (opt_outbound.go)
 	Connect       string      // -x: HOST:PORT for the CONNECT request, or ""

@@ -15,7 +15,8 @@ func (c *cliArgs) ftpOptions(cfg *config) error {
 	if !c.FTP.set {
 		return nil
 	}
-	if _, err := ftp.ParseMode(c.FTP.val); err != nil {
+	mode, err := ftp.ParseMode(c.FTP.val)
+	if err != nil {
 		return fmt.Errorf("invalid -f/--ftp type %q: want port, pasv or both", c.FTP.val)
 	}
 	if c.Connect.set {
@@ -30,7 +31,7 @@ func (c *cliArgs) ftpOptions(cfg *config) error {
 		// and refuses both as foreign addresses.
 		return errors.New("-f/--ftp cannot be given with --proxy-protocol: the server would learn the client's address on the control connection and refuse data connections from redir's")
 	}
-	cfg.FTP = c.FTP.val
+	cfg.FTP = mode
 	return nil
 }
 
@@ -38,15 +39,11 @@ func (c *cliArgs) ftpOptions(cfg *config) error {
 // without -f every connection keeps the splice path. Data connections go
 // back to f through Relay and carry the control connection's id.
 func ftpWrap(cfg config, f *forward.Forwarder, log *slog.Logger) wrapFunc {
-	if cfg.FTP == "" {
+	if cfg.FTP == 0 {
 		return nil
 	}
-	mode, err := ftp.ParseMode(cfg.FTP)
-	if err != nil {
-		return nil // ftpOptions refused it already
-	}
 	fc := ftp.Config{
-		Mode:        mode,
+		Mode:        cfg.FTP,
 		Relay:       f.Relay,
 		Log:         log,
 		DialTimeout: cfg.ConnectTimeout,

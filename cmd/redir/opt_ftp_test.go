@@ -5,18 +5,19 @@ import (
 	"testing"
 
 	"github.com/redir-project/redir/forward"
+	"github.com/redir-project/redir/ftp"
 )
 
 // TestParseFTP checks -f in its short, attached and long forms (redir
 // 3.3's short form was broken; here all work).
 func TestParseFTP(t *testing.T) {
-	ftp := func(s string) config { return base(func(c *config) { c.FTP = s }) }
+	withMode := func(m ftp.Mode) config { return base(func(c *config) { c.FTP = m }) }
 	checkGood(t, []goodCase{
-		{[]string{"-f", "port", ":80", ":8080"}, ftp("port")},
-		{[]string{"-fpasv", ":80", ":8080"}, ftp("pasv")},
-		{[]string{"--ftp=both", ":80", ":8080"}, ftp("both")},
-		{[]string{"--ftp", "pasv", ":80", ":8080"}, ftp("pasv")},
-		{[]string{"-f", "both", "-p", ":80", ":8080"}, base(func(c *config) { c.FTP, c.Transproxy = "both", true })},
+		{[]string{"-f", "port", ":80", ":8080"}, withMode(ftp.Port)},
+		{[]string{"-fpasv", ":80", ":8080"}, withMode(ftp.Pasv)},
+		{[]string{"--ftp=both", ":80", ":8080"}, withMode(ftp.Both)},
+		{[]string{"--ftp", "pasv", ":80", ":8080"}, withMode(ftp.Pasv)},
+		{[]string{"-f", "both", "-p", ":80", ":8080"}, base(func(c *config) { c.FTP, c.Transproxy = ftp.Both, true })},
 	})
 	checkBad(t, []badCase{
 		{[]string{"-f", "PORT", ":80", ":90"}, `invalid -f/--ftp type "PORT": want port, pasv or both`},
@@ -34,23 +35,23 @@ func TestFTPWrap(t *testing.T) {
 	if w := ftpWrap(config{}, f, nil); w != nil {
 		t.Fatal("ftpWrap without -f is a wrapper, want nil")
 	}
-	for _, mode := range []string{"port", "pasv", "both"} {
+	for _, mode := range []ftp.Mode{ftp.Port, ftp.Pasv, ftp.Both} {
 		w := ftpWrap(config{FTP: mode}, f, nil)
 		if w == nil {
-			t.Fatalf("-f %s: no wrapper", mode)
+			t.Fatalf("-f mode %d: no wrapper", mode)
 		}
 		c, tg := tcpPair(t), tcpPair(t)
 		wc, wt := w(forward.ConnInfo{ID: 1}, c, tg)
 		_, plainC := wc.(*net.TCPConn)
 		_, plainT := wt.(*net.TCPConn)
-		if plainC || plainT != (mode == "port") {
-			t.Errorf("-f %s control: client conn plain %v, target plain %v", mode, plainC, plainT)
+		if plainC || plainT != (mode == ftp.Port) {
+			t.Errorf("-f mode %d control: client conn plain %v, target plain %v", mode, plainC, plainT)
 		}
 		wc.Close()
 		wt.Close()
 		c, tg = tcpPair(t), tcpPair(t)
 		if dc, dt := w(forward.ConnInfo{ID: 2, Parent: 1}, c, tg); dc != c || dt != tg {
-			t.Errorf("-f %s: a data connection was wrapped", mode)
+			t.Errorf("-f mode %d: a data connection was wrapped", mode)
 		}
 	}
 }
