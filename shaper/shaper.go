@@ -45,13 +45,10 @@ type Config struct {
 	Packet int
 }
 
-func (c Config) shapes() bool { return c.Rate > 0 || c.Wait > 0 }
-
 // Conn is a net.Conn whose reads are shaped.
 type Conn struct {
 	net.Conn
-	shaped bool
-	wait   time.Duration
+	wait   time.Duration // no random wait unless positive
 	packet int
 	pace   *pacer // nil: no rate limit
 	pair   *pair  // nil: not wrapped with Pair
@@ -73,7 +70,7 @@ type Conn struct {
 // Wrap returns c with its reads shaped as cfg says. Reads of the returned
 // conn must come from one goroutine at a time, as a relay's do.
 func Wrap(c net.Conn, cfg Config) *Conn {
-	s := &Conn{Conn: c, shaped: cfg.shapes(), wait: cfg.Wait, packet: cfg.Packet, done: make(chan struct{})}
+	s := &Conn{Conn: c, wait: cfg.Wait, packet: cfg.Packet, done: make(chan struct{})}
 	if s.packet <= 0 {
 		s.packet = DefaultPacket
 	}
@@ -106,7 +103,7 @@ type pair struct {
 // the connection is not idle then, but Close ends the hold and the bytes
 // are dropped with the connection.
 func (s *Conn) Read(p []byte) (int, error) {
-	if !s.shaped {
+	if s.wait <= 0 && s.pace == nil { // Config shapes nothing
 		return s.read(p)
 	}
 	if len(p) > s.packet {
