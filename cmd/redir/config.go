@@ -49,7 +49,7 @@ type config struct {
 	Shape         shapeConfig // -m, -o, -w, -z (opt_shape.go)
 	Transproxy    bool        // -p (opt_outbound.go)
 	Connect       string      // -x: HOST:PORT for the CONNECT request, or ""
-	ProxyProtocol string      // --proxy-protocol: "", "v1" or "v2"
+	ProxyProtocol int         // --proxy-protocol: 1 (v1), 2 (v2), or 0 without it
 	ConfigFile    string      // --config FILE, already merged in; "" when none
 }
 

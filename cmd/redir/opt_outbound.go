@@ -24,10 +24,11 @@ func (c *cliArgs) outboundOptions(cfg *config) error {
 		cfg.Connect = authority
 	}
 	if c.ProxyProtocol.set {
-		if c.ProxyProtocol.val != "v1" && c.ProxyProtocol.val != "v2" {
+		v, ok := map[string]int{"v1": 1, "v2": 2}[c.ProxyProtocol.val]
+		if !ok {
 			return fmt.Errorf("invalid --proxy-protocol %q: want v1 or v2", c.ProxyProtocol.val)
 		}
-		cfg.ProxyProtocol = c.ProxyProtocol.val
+		cfg.ProxyProtocol = v
 	}
 	if c.Transproxy && c.Bind.set {
 		return errors.New("-p/--transproxy and -b/--bind both set the source address: give one")
@@ -67,20 +68,15 @@ func outboundCheck(cfg config) error {
 // outboundDial is the dial -p, -x or --proxy-protocol asks for, or nil:
 // then forward's own dial and splice path stay.
 func outboundDial(cfg config, f *forward.Forwarder) (func(context.Context, forward.ConnInfo) (net.Conn, error), error) {
-	if !cfg.Transproxy && cfg.Connect == "" && cfg.ProxyProtocol == "" {
+	if !cfg.Transproxy && cfg.Connect == "" && cfg.ProxyProtocol == 0 {
 		return nil, nil
 	}
 	d := &outbound.Dialer{
-		Target:      f.Target,
-		LocalAddr:   f.LocalAddr,
-		Transparent: cfg.Transproxy,
-		Connect:     cfg.Connect,
-	}
-	switch cfg.ProxyProtocol {
-	case "v1":
-		d.ProxyProtocol = 1
-	case "v2":
-		d.ProxyProtocol = 2
+		Target:        f.Target,
+		LocalAddr:     f.LocalAddr,
+		Transparent:   cfg.Transproxy,
+		Connect:       cfg.Connect,
+		ProxyProtocol: cfg.ProxyProtocol,
 	}
 	return func(ctx context.Context, info forward.ConnInfo) (net.Conn, error) {
 		return d.Dial(ctx, info.Client, info.Local)

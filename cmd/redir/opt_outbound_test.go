@@ -15,16 +15,16 @@ func TestOutboundOptions(t *testing.T) {
 		args  []string
 		trans bool
 		conn  string
-		pp    string
+		pp    int
 	}{
-		{[]string{"-p", ":80", ":90"}, true, "", ""},
-		{[]string{"--transproxy", ":80", ":90"}, true, "", ""},
-		{[]string{"-x", "example.com:443", ":80", ":90"}, false, "example.com:443", ""},
-		{[]string{"--connect=[2001:db8::1]:443", ":80", ":90"}, false, "[2001:db8::1]:443", ""},
-		{[]string{"-x", "example.com:https", ":80", ":90"}, false, "example.com:443", ""},
-		{[]string{"--proxy-protocol=v1", ":80", ":90"}, false, "", "v1"},
-		{[]string{"--proxy-protocol", "v2", ":80", ":90"}, false, "", "v2"},
-		{[]string{"-p", "-x", "h:22", "--proxy-protocol=v2", ":80", ":90"}, true, "h:22", "v2"},
+		{[]string{"-p", ":80", ":90"}, true, "", 0},
+		{[]string{"--transproxy", ":80", ":90"}, true, "", 0},
+		{[]string{"-x", "example.com:443", ":80", ":90"}, false, "example.com:443", 0},
+		{[]string{"--connect=[2001:db8::1]:443", ":80", ":90"}, false, "[2001:db8::1]:443", 0},
+		{[]string{"-x", "example.com:https", ":80", ":90"}, false, "example.com:443", 0},
+		{[]string{"--proxy-protocol=v1", ":80", ":90"}, false, "", 1},
+		{[]string{"--proxy-protocol", "v2", ":80", ":90"}, false, "", 2},
+		{[]string{"-p", "-x", "h:22", "--proxy-protocol=v2", ":80", ":90"}, true, "h:22", 2},
 	}
 	for _, tt := range tests {
 		cfg, _, err := parseArgs(tt.args, &bytes.Buffer{})
@@ -33,7 +33,7 @@ func TestOutboundOptions(t *testing.T) {
 			continue
 		}
 		if cfg.Transproxy != tt.trans || cfg.Connect != tt.conn || cfg.ProxyProtocol != tt.pp {
-			t.Errorf("parseArgs(%q): -p %v, -x %q, --proxy-protocol %q; want %v, %q, %q",
+			t.Errorf("parseArgs(%q): -p %v, -x %q, --proxy-protocol v%d; want %v, %q, v%d",
 				tt.args, cfg.Transproxy, cfg.Connect, cfg.ProxyProtocol, tt.trans, tt.conn, tt.pp)
 		}
 	}
