@@ -13,15 +13,11 @@ type wrapFunc = func(info forward.ConnInfo, client, target net.Conn) (net.Conn, 
 // newHooks builds the forwarder's hooks from the options that need them:
 // the outbound dial (-p, -x, --proxy-protocol), then the FTP rewriter (-f)
 // nearest the sockets' bytes, then the shaper (-m, -w) around it.
-func newHooks(cfg config, f *forward.Forwarder, log *slog.Logger) (forward.Hooks, error) {
-	dial, err := outboundDial(cfg, f)
-	if err != nil {
-		return forward.Hooks{}, err
-	}
+func newHooks(cfg config, f *forward.Forwarder, log *slog.Logger) forward.Hooks {
 	return forward.Hooks{
-		Dial: dial,
+		Dial: outboundDial(cfg, f),
 		Wrap: chainWraps(ftpWrap(cfg, f, log), shapeWrap(cfg, f)),
-	}, nil
+	}
 }
 
 // chainWraps applies each non-nil wrapper in turn; nil when there is none.

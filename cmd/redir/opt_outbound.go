@@ -67,9 +67,9 @@ func outboundCheck(cfg config) error {
 
 // outboundDial is the dial -p, -x or --proxy-protocol asks for, or nil:
 // then forward's own dial and splice path stay.
-func outboundDial(cfg config, f *forward.Forwarder) (func(context.Context, forward.ConnInfo) (net.Conn, error), error) {
+func outboundDial(cfg config, f *forward.Forwarder) func(context.Context, forward.ConnInfo) (net.Conn, error) {
 	if !cfg.Transproxy && cfg.Connect == "" && cfg.ProxyProtocol == 0 {
-		return nil, nil
+		return nil
 	}
 	d := &outbound.Dialer{
 		Target:        f.Target,
@@ -80,5 +80,5 @@ func outboundDial(cfg config, f *forward.Forwarder) (func(context.Context, forwa
 	}
 	return func(ctx context.Context, info forward.ConnInfo) (net.Conn, error) {
 		return d.Dial(ctx, info.Client, info.Local)
-	}, nil
+	}
 }

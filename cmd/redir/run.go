@@ -85,12 +85,7 @@ func runParent(argv []string, cfg config, stderr io.Writer) error {
 // ready is called once the signal handlers are in place and the startup
 // records are written; systemd hears READY=1 right after. serve owns lns.
 func serve(cfg config, local *net.TCPAddr, lns []net.Listener, log *slog.Logger, ready func()) error {
-	f, err := newForwarder(cfg, local, log)
-	if err != nil {
-		closeAll(lns)
-		log.Error(err.Error(), "error", err.Error())
-		return err
-	}
+	f := newForwarder(cfg, local, log)
 	n := newNotifier(log)
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
@@ -104,7 +99,7 @@ func serve(cfg config, local *net.TCPAddr, lns []net.Listener, log *slog.Logger,
 	notifyReady(n, log)
 	informed := keepInformed(n, f)
 	exited := watchExit(quit, shutdown, f, exitRuleFor(cfg, lns), log)
-	err = f.Serve(ctx, lns...)
+	err := f.Serve(ctx, lns...)
 	informed()
 	close(quit)
 	<-watched
@@ -120,7 +115,7 @@ func serve(cfg config, local *net.TCPAddr, lns []net.Listener, log *slog.Logger,
 }
 
 // newForwarder is the core configured by cfg, its hooks included.
-func newForwarder(cfg config, local *net.TCPAddr, log *slog.Logger) (*forward.Forwarder, error) {
+func newForwarder(cfg config, local *net.TCPAddr, log *slog.Logger) *forward.Forwarder {
 	f := &forward.Forwarder{
 		Target:       cfg.Target,
 		LocalAddr:    local,
@@ -130,9 +125,8 @@ func newForwarder(cfg config, local *net.TCPAddr, log *slog.Logger) (*forward.Fo
 		MaxConns:     cfg.MaxConns,
 		Log:          log,
 	}
-	hooks, err := newHooks(cfg, f, log)
-	f.Hooks = hooks
-	return f, err
+	f.Hooks = newHooks(cfg, f, log)
+	return f
 }
 
 // announce writes the startup record for one listener.
