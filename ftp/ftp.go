@@ -136,12 +136,11 @@ func (p *Proxy) Wrap(info forward.ConnInfo, client, target net.Conn) (net.Conn, 
 		p.cfg.Log.Error("ftp: control connection not rewritten", "conn", info.ID, "error", err)
 		return client, target
 	}
-	c := &clientConn{Conn: client, s: s}
-	c.lines = newLineReader(client, s.command)
+	c := &clientConn{ctlConn{Conn: client, s: s, lines: newLineReader(client, s.command)}}
 	if p.cfg.Mode&Pasv == 0 {
 		return c, target
 	}
-	return c, &serverConn{Conn: target, s: s, lines: newLineReader(target, s.reply)}
+	return c, &ctlConn{Conn: target, s: s, lines: newLineReader(target, s.reply)}
 }
 
 // dialFrom is the default Dial: TCP from local's address, any port.
