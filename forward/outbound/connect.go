@@ -25,14 +25,14 @@ var (
 	ErrHeaderTooLong = errors.New("the proxy's response header is too long")
 )
 
-// Handshake asks the HTTP proxy at the other end of c to CONNECT to
+// handshake asks the HTTP proxy at the other end of c to CONNECT to
 // authority (HOST:PORT) and reads its whole response header within ctx.
 // On a 2xx status it returns the tunnel: c itself when the proxy sent
 // nothing after its header, else a conn that yields those bytes first.
 // Any other status, a malformed or oversized header or the end of ctx is
 // an error with the status line, when there was one; c is then left open
 // for the caller to close.
-func Handshake(ctx context.Context, c *net.TCPConn, authority string) (net.Conn, error) {
+func handshake(ctx context.Context, c *net.TCPConn, authority string) (net.Conn, error) {
 	done := bound(ctx, c)
 	req := "CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n"
 	br := bufio.NewReaderSize(c, MaxResponseHeader)

@@ -57,7 +57,7 @@ func (d *Dialer) Dial(ctx context.Context, client, local net.Addr) (net.Conn, er
 	tc := c.(*net.TCPConn)
 	conn := net.Conn(tc)
 	if d.Connect != "" {
-		if conn, err = Handshake(ctx, tc, d.Connect); err != nil {
+		if conn, err = handshake(ctx, tc, d.Connect); err != nil {
 			tc.Close()
 			return nil, err
 		}
@@ -73,7 +73,7 @@ func (d *Dialer) Dial(ctx context.Context, client, local net.Addr) (net.Conn, er
 
 // writeHeader writes the PROXY protocol header to c within ctx.
 func writeHeader(ctx context.Context, c net.Conn, version int, client, local net.Addr) error {
-	h, err := Header(version, client, local)
+	h, err := header(version, client, local)
 	if err != nil {
 		return err
 	}

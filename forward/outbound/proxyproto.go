@@ -11,12 +11,12 @@ import (
 // v2Signature opens every PROXY protocol v2 header.
 const v2Signature = "\r\n\r\n\x00\r\nQUIT\n"
 
-// Header is the PROXY protocol header (version 1 or 2) saying that a TCP
+// header is the PROXY protocol header (version 1 or 2) saying that a TCP
 // client at client connected to local. v4-mapped IPv6 addresses count as
 // IPv4, so both ends are of one family; when either address is unknown
 // the header says so (v1 "UNKNOWN", v2 family AF_UNSPEC), and the
 // receiver uses the connection's own addresses.
-func Header(version int, client, local net.Addr) ([]byte, error) {
+func header(version int, client, local net.Addr) ([]byte, error) {
 	src, err1 := addrOf(client)
 	dst, err2 := addrOf(local)
 	known := err1 == nil && err2 == nil && src.Addr().Is4() == dst.Addr().Is4()

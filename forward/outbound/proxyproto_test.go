@@ -27,9 +27,9 @@ func TestHeaderV1(t *testing.T) {
 		{tcpAddr("192.0.2.1:40000"), tcpAddr("[2001:db8::2]:80"), "PROXY UNKNOWN\r\n"},
 	}
 	for _, tt := range tests {
-		got, err := Header(1, tt.client, tt.local)
+		got, err := header(1, tt.client, tt.local)
 		if err != nil || string(got) != tt.want {
-			t.Errorf("Header(1, %v, %v) = %q, %v; want %q", tt.client, tt.local, got, err, tt.want)
+			t.Errorf("header(1, %v, %v) = %q, %v; want %q", tt.client, tt.local, got, err, tt.want)
 		}
 	}
 }
@@ -50,16 +50,16 @@ func TestHeaderV2(t *testing.T) {
 		{nil, tcpAddr("192.0.2.1:1"), []byte{0, 0, 0}},
 	}
 	for _, tt := range tests {
-		got, err := Header(2, tt.client, tt.local)
+		got, err := header(2, tt.client, tt.local)
 		want := append(bytes.Clone(sig), tt.want...)
 		if err != nil || !bytes.Equal(got, want) {
-			t.Errorf("Header(2, %v, %v) = %x, %v; want %x", tt.client, tt.local, got, err, want)
+			t.Errorf("header(2, %v, %v) = %x, %v; want %x", tt.client, tt.local, got, err, want)
 		}
 	}
 }
 
 func TestHeaderBadVersion(t *testing.T) {
-	if _, err := Header(3, tcpAddr("192.0.2.1:1"), tcpAddr("192.0.2.2:2")); err == nil {
-		t.Error("Header(3, ...) gave no error")
+	if _, err := header(3, tcpAddr("192.0.2.1:1"), tcpAddr("192.0.2.2:2")); err == nil {
+		t.Error("header(3, ...) gave no error")
 	}
 }
