@@ -55,6 +55,28 @@ func TestCompletionsCoverEveryOption(t *testing.T) {
 	}
 }
 
+// TestManPageCoversEveryOption: redir(1) has an item for every option
+// redir -h lists, long and short.
+func TestManPageCoversEveryOption(t *testing.T) {
+	long, short := helpOptions(t)
+	var items []string
+	for _, line := range strings.Split(readFile(t, "redir.1"), "\n") {
+		if strings.HasPrefix(line, ".It Fl ") {
+			items = append(items, line+" ")
+		}
+	}
+	// "Fl \-bind Ns = Ns Ar IP", "Fl \-help ,", "Fl b Ar IP", "Fl h ,".
+	for _, o := range append(long, short...) {
+		want := "Fl " + o[1:] + " "
+		if strings.HasPrefix(o, "--") {
+			want = `Fl \` + o[1:] + " "
+		}
+		if !slices.ContainsFunc(items, func(l string) bool { return strings.Contains(l, want) }) {
+			t.Errorf("redir.1 has no .It for %s", o)
+		}
+	}
+}
+
 // TestBashCompletion runs the function as bash's programmable completion
 // would, with the words split at "=" as COMP_WORDBREAKS does.
 func TestBashCompletion(t *testing.T) {
