@@ -14,7 +14,7 @@ const (
 	replyNoData    = "425 Can't open data connection."
 	replyPASVv6    = "425 Use EPSV: PASV cannot name this connection's IPv6 address."
 	replyEPSVAll   = "200 EPSV ALL ok."
-	replyEPSVProto = "522 Network protocol not supported, use (%d)."
+	replyEPSVProto = "522 Network protocol not supported, use (%s)."
 	replyRefused   = "421 Too many refused PORT or EPRT commands, closing control connection."
 )
 
@@ -85,9 +85,9 @@ func (s *session) passiveCommand(verb, arg string) ([]byte, error) {
 				return s.answer(replyEPSVAll) // we send the server PASV
 			}
 			return []byte("EPSV ALL\r\n"), nil
-		case arg == "1" && s.front.Is4(), arg == "2" && s.front.Is6():
+		case arg == family(s.front):
 		default:
-			return s.answer(fmtProto(s.front))
+			return s.answer(fmt.Sprintf(replyEPSVProto, family(s.front)))
 		}
 	} else if !s.front.Is4() {
 		return s.answer(replyPASVv6)
@@ -109,11 +109,4 @@ func (s *session) answerRefused(reply string, end error) ([]byte, error) {
 	}
 	_, err = s.answer(replyRefused)
 	return nil, errors.Join(end, err)
-}
-
-func fmtProto(front netip.Addr) string {
-	if front.Is4() {
-		return fmt.Sprintf(replyEPSVProto, 1)
-	}
-	return fmt.Sprintf(replyEPSVProto, 2)
 }

@@ -80,8 +80,7 @@ func parseEPRT(s string) (netip.AddrPort, error) {
 	}
 	addr, err := netip.ParseAddr(f[2])
 	port, perr := strconv.ParseUint(f[3], 10, 16)
-	ok := err == nil && perr == nil && addr.Zone() == "" &&
-		(f[1] == "1" && addr.Is4() || f[1] == "2" && addr.Is6())
+	ok := err == nil && perr == nil && addr.Zone() == "" && f[1] == family(addr)
 	if !ok {
 		return netip.AddrPort{}, fmt.Errorf("%w: %q", errSyntax, s)
 	}
@@ -90,11 +89,16 @@ func parseEPRT(s string) (netip.AddrPort, error) {
 
 // formatEPRT is the "|af|addr|port|" form of ap.
 func formatEPRT(ap netip.AddrPort) string {
-	af := 2
-	if ap.Addr().Is4() {
-		af = 1
+	return fmt.Sprintf("|%s|%s|%d|", family(ap.Addr()), ap.Addr(), ap.Port())
+}
+
+// family is RFC 2428's number for a's address family, as EPRT and EPSV
+// write it: "1" for IPv4, "2" for IPv6.
+func family(a netip.Addr) string {
+	if a.Is4() {
+		return "1"
 	}
-	return fmt.Sprintf("|%d|%s|%d|", af, ap.Addr(), ap.Port())
+	return "2"
 }
 
 // parse227 finds the port in a 227 reply's text: the six numbers start at
