@@ -45,10 +45,11 @@ func (f *Forwarder) hooked() bool { return f.Hooks.Dial != nil || f.Hooks.Wrap !
 // Forwarder, tied to connection parent (its record carries "parent"): it
 // is counted, idle-timed, wrapped by Hooks.Wrap, drained at shutdown and
 // recorded like any other. While it is open its parent does not idle out
-// (an FTP control connection is silent during a long transfer). client is the side the record calls the client.
-// Relay returns at once; it must be called while Serve runs and, for
-// the drain to wait for it, from within the handling of connection parent
-// (a Wrap conn's Read or Write), so that Serve has not finished draining.
+// (an FTP control connection is silent during a long transfer). client is
+// the side the record calls the client. Relay returns at once; it must be
+// called while Serve runs and, for the drain to wait for it, from within
+// the handling of connection parent (a Wrap conn's Read or Write), so that
+// Serve has not finished draining.
 func (f *Forwarder) Relay(parent uint64, client, target net.Conn) {
 	s := &session{
 		id: f.nextID.Add(1), parent: parent, start: time.Now(),
