@@ -1,7 +1,6 @@
 package packaging
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -77,24 +76,6 @@ func waitState(t *testing.T, c *container, want string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-func readFull(c interface{ Read([]byte) (int, error) }, b []byte) (int, error) {
-	n := 0
-	for n < len(b) {
-		m, err := c.Read(b[n:])
-		n += m
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
-}
-
-func decodeJSON(b []byte) (map[string]any, error) {
-	var m map[string]any
-	err := json.Unmarshal(b, &m)
-	return m, err
 }
 
 // matches reports whether entry has every field of want, as a string.

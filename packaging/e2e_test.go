@@ -3,6 +3,7 @@ package packaging
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -222,7 +223,7 @@ func e2eStopDrains(t *testing.T, c *container) {
 	if _, err := conn.Write(half); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := readFull(conn, got[:len(half)]); err != nil {
+	if _, err := io.ReadFull(conn, got[:len(half)]); err != nil {
 		t.Fatalf("the first half's echo: %v", err)
 	}
 	stopped := make(chan string, 1)
@@ -241,7 +242,7 @@ func e2eStopDrains(t *testing.T, c *container) {
 		t.Fatalf("sending the second half during the drain: %v", err)
 	}
 	conn.CloseWrite()
-	if n, err := readFull(conn, got[len(half):]); err != nil {
+	if n, err := io.ReadFull(conn, got[len(half):]); err != nil {
 		t.Fatalf("the second half's echo during the drain: %d bytes, %v", n, err)
 	}
 	if !bytes.Equal(got, append(half, half...)) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -259,7 +260,8 @@ func (c *container) journal(t *testing.T, args ...string) []map[string]any {
 	sc := bufio.NewScanner(strings.NewReader(out))
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for sc.Scan() {
-		if e, err := decodeJSON(sc.Bytes()); err == nil {
+		var e map[string]any
+		if json.Unmarshal(sc.Bytes(), &e) == nil {
 			entries = append(entries, e)
 		}
 	}
