@@ -2,6 +2,7 @@ package conffile
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 )
 
@@ -57,13 +58,7 @@ var refused = map[string]string{
 }
 
 // Keys returns every key a file may hold with its kind, without aliases.
-func Keys() map[string]Kind {
-	m := make(map[string]Kind, len(keys))
-	for k, v := range keys {
-		m[k] = v
-	}
-	return m
-}
+func Keys() map[string]Kind { return maps.Clone(keys) }
 
 // Refused reports whether name is an option name that a file may not set.
 func Refused(name string) bool {
