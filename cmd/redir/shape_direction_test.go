@@ -74,10 +74,7 @@ func sendHalfClose(c net.Conn, n int64) {
 // that waited for the other would come nowhere near it.
 func checkFullSpeed(t *testing.T, label string, tr, shaped transfer, bps int64) {
 	t.Helper()
-	var got int64
-	for _, a := range tr.reads {
-		got += int64(a.n)
-	}
+	got := tr.total()
 	if got != bulkBytes {
 		t.Fatalf("%s: received %d bytes, want %d", label, got, bulkBytes)
 	}

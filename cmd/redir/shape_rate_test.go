@@ -35,10 +35,7 @@ const shapeSeconds = 10
 // (shaper's TestPacerWindowBound), which a receiver's delays would blur.
 func checkRate(t *testing.T, label string, tr transfer, want int64, bps int64, packet int) {
 	t.Helper()
-	var total int64
-	for _, a := range tr.reads {
-		total += int64(a.n)
-	}
+	total := tr.total()
 	if total != want {
 		t.Errorf("%s: received %d bytes in %d reads, want %d", label, total, len(tr.reads), want)
 		return

@@ -25,6 +25,15 @@ type arrival struct {
 	n  int
 }
 
+// total is how many bytes the transfer received.
+func (tr transfer) total() int64 {
+	var n int64
+	for _, a := range tr.reads {
+		n += int64(a.n)
+	}
+	return n
+}
+
 // receive reads c, a TCP conn, to EOF (within a minute) and logs every
 // read. start is when the connection was made: no byte can have been
 // sent before. A read's time is the kernel's (SO_TIMESTAMPNS): when the
