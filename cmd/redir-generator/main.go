@@ -22,7 +22,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/redir-project/redir/cmd/internal/conffile"
@@ -70,8 +69,8 @@ func run(args []string, confDir string, log *logger) int {
 	return 0
 }
 
-// confFiles lists dir's *.conf files, sorted. A missing dir is no error:
-// no instance is configured.
+// confFiles lists dir's *.conf files, sorted (os.ReadDir sorts them). A
+// missing dir is no error: no instance is configured.
 func confFiles(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -86,7 +85,6 @@ func confFiles(dir string) ([]string, error) {
 			paths = append(paths, filepath.Join(dir, e.Name()))
 		}
 	}
-	sort.Strings(paths)
 	return paths, nil
 }
 
