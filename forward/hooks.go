@@ -56,9 +56,8 @@ func (f *Forwarder) Relay(parent uint64, client, target net.Conn) {
 		client: client.RemoteAddr(), local: client.LocalAddr(), target: target.RemoteAddr(),
 	}
 	if v, ok := f.parents.Load(parent); ok {
-		k := v.(*kids)
-		k.started()
-		s.ended = k.done
+		s.of = v.(*kids)
+		s.of.started()
 	}
 	f.active.Add(1)
 	f.stats.opened()

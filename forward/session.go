@@ -22,12 +22,14 @@ const (
 type session struct {
 	id     uint64
 	parent uint64 // the connection this one belongs to (Relay), or 0
-	ended  func() // called when the session has ended, or nil
-	client net.Addr
-	local  net.Addr
-	target net.Addr // the address dialled; nil until the dial succeeds
-	start  time.Time
-	sem    semaphore
+	// kids counts the connections Relay tied to this one (only when a Wrap
+	// hook may call Relay); of is the parent's, for a connection Relay made.
+	kids, of *kids
+	client   net.Addr
+	local    net.Addr
+	target   net.Addr // the address dialled; nil until the dial succeeds
+	start    time.Time
+	sem      semaphore
 }
 
 // result is how a relay ended.
@@ -67,10 +69,9 @@ func (f *Forwarder) handle(ctx context.Context, c net.Conn, sem semaphore) {
 // startRelay picks the splice relay when both ends are plain TCP conns and
 // the user-space copy otherwise (wrapped conns need their bytes seen).
 func (f *Forwarder) startRelay(s *session, c, t net.Conn) {
-	var k *kids
 	if s.parent == 0 && f.Hooks.Wrap != nil {
-		k = new(kids)
-		f.parents.Store(s.id, k) // before Wrap: Relay may tie children to it
+		s.kids = new(kids)
+		f.parents.Store(s.id, s.kids) // before Wrap: Relay may tie children to it
 	}
 	c, t, err := f.wrap(s, c, t)
 	if err != nil {
@@ -88,7 +89,7 @@ func (f *Forwarder) startRelay(s *session, c, t net.Conn) {
 		}
 		f.logger().Debug("splice relay unavailable, copying in user space", "conn", s.id, "error", err)
 	}
-	cp := &copier{c: c, t: t, idle: f.IdleTimeout, kids: k}
+	cp := &copier{c: c, t: t, idle: f.IdleTimeout, kids: s.kids}
 	if !f.conns.add(s.id, cp.abort) {
 		cp.abort()
 	}
@@ -98,9 +99,11 @@ func (f *Forwarder) startRelay(s *session, c, t net.Conn) {
 // finish records the end of a session and frees its slot.
 func (f *Forwarder) finish(s *session, r result) {
 	f.conns.remove(s.id)
-	f.parents.Delete(s.id)
-	if s.ended != nil {
-		s.ended()
+	if s.kids != nil {
+		f.parents.Delete(s.id)
+	}
+	if s.of != nil {
+		s.of.done()
 	}
 	f.stats.closed(r.fromClient, r.fromTarget)
 	f.report(s, r)
