@@ -20,15 +20,19 @@ func (f *fakeEnv) env(pid int) env {
 	}
 }
 
+// listenEnvCase is an environment and what activated and listenFDs must
+// make of it for process 42.
+type listenEnvCase struct {
+	name      string
+	vars      map[string]string
+	activated bool
+	n         int
+	names     []string
+	err       string // in the error; "" for none
+}
+
 func TestListenEnv(t *testing.T) {
-	tests := []struct {
-		name      string
-		vars      map[string]string
-		activated bool
-		n         int
-		names     []string
-		err       string
-	}{
+	tests := []listenEnvCase{
 		{"ours, named", map[string]string{"LISTEN_PID": "42", "LISTEN_FDS": "2", "LISTEN_FDNAMES": "a:b"}, true, 2, []string{"a", "b"}, ""},
 		{"ours, unnamed", map[string]string{"LISTEN_PID": "42", "LISTEN_FDS": "3"}, true, 3, []string{"", "", ""}, ""},
 		{"another process's", map[string]string{"LISTEN_PID": "41", "LISTEN_FDS": "2"}, false, 0, nil, ""},
@@ -42,26 +46,30 @@ func TestListenEnv(t *testing.T) {
 		{"names long", map[string]string{"LISTEN_PID": "42", "LISTEN_FDS": "1", "LISTEN_FDNAMES": "a:b"}, true, 0, nil, `names 2 sockets`},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := &fakeEnv{vars: tt.vars}
-			e := f.env(42)
-			if got := e.activated(); got != tt.activated {
-				t.Errorf("activated() = %v, want %v", got, tt.activated)
-			}
-			n, names, err := e.listenFDs()
-			switch {
-			case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
-				t.Errorf("error %v, want one containing %q", err, tt.err)
-			case tt.err == "" && err != nil:
-				t.Errorf("error %v", err)
-			case n != tt.n || !slices.Equal(names, tt.names):
-				t.Errorf("got %d sockets named %q, want %d named %q", n, names, tt.n, tt.names)
-			}
-			for _, k := range []string{"LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"} {
-				if _, ok := f.vars[k]; ok || !slices.Contains(f.unset, k) {
-					t.Errorf("%s not removed from the environment", k)
-				}
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { checkListenEnv(t, tt) })
+	}
+}
+
+// checkListenEnv checks what activated and listenFDs make of tt's
+// environment, and that listenFDs removes the variables from it.
+func checkListenEnv(t *testing.T, tt listenEnvCase) {
+	f := &fakeEnv{vars: tt.vars}
+	e := f.env(42)
+	if got := e.activated(); got != tt.activated {
+		t.Errorf("activated() = %v, want %v", got, tt.activated)
+	}
+	n, names, err := e.listenFDs()
+	switch {
+	case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+		t.Errorf("error %v, want one containing %q", err, tt.err)
+	case tt.err == "" && err != nil:
+		t.Errorf("error %v", err)
+	case n != tt.n || !slices.Equal(names, tt.names):
+		t.Errorf("got %d sockets named %q, want %d named %q", n, names, tt.n, tt.names)
+	}
+	for _, k := range []string{"LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"} {
+		if _, ok := f.vars[k]; ok || !slices.Contains(f.unset, k) {
+			t.Errorf("%s not removed from the environment", k)
+		}
 	}
 }
