@@ -68,51 +68,59 @@ func writesFail(c net.Conn) bool {
 // for over three idle timeouts, keep the connection open.
 func TestIdleTimeoutOneWay(t *testing.T) {
 	for _, kind := range listenerKinds {
-		t.Run(kind.name+"/client-sends", func(t *testing.T) {
-			t.Parallel()
-			b := tcpBackend(t, func(c *net.TCPConn) {
-				if n, err := io.Copy(io.Discard, c); err == nil && n == 10 {
-					io.WriteString(c, "done")
-				}
-			})
-			s := kind.serve(t, &forward.Forwarder{Target: b.addr, IdleTimeout: idle})
-			c := s.dial(t)
-			ticks(t, c)
-			c.CloseWrite()
-			if got, err := io.ReadAll(c); string(got) != "done" || err != nil {
-				t.Fatalf("after ticking: read %q, %v; want the target's \"done\"", got, err)
-			}
-			checkRecord(t, s.logs.waitConn(t), forward.ReasonEOF, 10, 4)
-		})
-		t.Run(kind.name+"/target-sends", func(t *testing.T) {
-			t.Parallel()
-			bye := make(chan string, 1)
-			b := tcpBackend(t, func(c *net.TCPConn) {
-				ticks(t, c)
-				c.CloseWrite()
-				got, err := io.ReadAll(c)
-				bye <- fmt.Sprintf("%q, %v", got, err)
-			})
-			s := kind.serve(t, &forward.Forwarder{Target: b.addr, IdleTimeout: idle})
-			c := s.dial(t)
-			got, err := io.ReadAll(c)
-			if len(got) != 10 || err != nil {
-				t.Fatalf("client: read %d bytes, %v; want 10 and EOF", len(got), err)
-			}
-			io.WriteString(c, "bye")
-			c.CloseWrite()
-			expectClosed(t, c, 2*time.Second)
-			select {
-			case got := <-bye:
-				if got != `"bye", <nil>` {
-					t.Errorf("target read %s, want the client's \"bye\" and EOF", got)
-				}
-			case <-time.After(3 * time.Second):
-				t.Error("target never got the client's half-close")
-			}
-			checkRecord(t, s.logs.waitConn(t), forward.ReasonEOF, 3, 10)
-		})
+		t.Run(kind.name+"/client-sends", func(t *testing.T) { idleClientSends(t, kind) })
+		t.Run(kind.name+"/target-sends", func(t *testing.T) { idleTargetSends(t, kind) })
 	}
+}
+
+// idleClientSends: the client ticks, the target only reads, then answers
+// after the client's half-close.
+func idleClientSends(t *testing.T, kind listenerKind) {
+	t.Parallel()
+	b := tcpBackend(t, func(c *net.TCPConn) {
+		if n, err := io.Copy(io.Discard, c); err == nil && n == 10 {
+			io.WriteString(c, "done")
+		}
+	})
+	s := kind.serve(t, &forward.Forwarder{Target: b.addr, IdleTimeout: idle})
+	c := s.dial(t)
+	ticks(t, c)
+	c.CloseWrite()
+	if got, err := io.ReadAll(c); string(got) != "done" || err != nil {
+		t.Fatalf("after ticking: read %q, %v; want the target's \"done\"", got, err)
+	}
+	checkRecord(t, s.logs.waitConn(t), forward.ReasonEOF, 10, 4)
+}
+
+// idleTargetSends: the target ticks and half-closes, the client only
+// reads, then answers "bye" and half-closes too.
+func idleTargetSends(t *testing.T, kind listenerKind) {
+	t.Parallel()
+	bye := make(chan string, 1)
+	b := tcpBackend(t, func(c *net.TCPConn) {
+		ticks(t, c)
+		c.CloseWrite()
+		got, err := io.ReadAll(c)
+		bye <- fmt.Sprintf("%q, %v", got, err)
+	})
+	s := kind.serve(t, &forward.Forwarder{Target: b.addr, IdleTimeout: idle})
+	c := s.dial(t)
+	got, err := io.ReadAll(c)
+	if len(got) != 10 || err != nil {
+		t.Fatalf("client: read %d bytes, %v; want 10 and EOF", len(got), err)
+	}
+	io.WriteString(c, "bye")
+	c.CloseWrite()
+	expectClosed(t, c, 2*time.Second)
+	select {
+	case got := <-bye:
+		if got != `"bye", <nil>` {
+			t.Errorf("target read %s, want the client's \"bye\" and EOF", got)
+		}
+	case <-time.After(3 * time.Second):
+		t.Error("target never got the client's half-close")
+	}
+	checkRecord(t, s.logs.waitConn(t), forward.ReasonEOF, 3, 10)
 }
 
 // ticks writes one byte every 100 ms, ten times.
