@@ -35,30 +35,39 @@ func TestJournalStream(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cmd := exec.Command(testBinary(t))
-			cmd.Env = []string{childEnv + "=stream", "GORACE=atexit_sleep_ms=0"}
-			for _, kv := range os.Environ() {
-				if !strings.HasPrefix(kv, "JOURNAL_STREAM=") {
-					cmd.Env = append(cmd.Env, kv)
-				}
-			}
-			if tt.stream != "-" {
-				cmd.Env = append(cmd.Env, "JOURNAL_STREAM="+tt.stream)
-			}
-			var pipe strings.Builder
-			cmd.Stderr = &pipe // a pipe, unless:
-			if tt.stderr != nil {
-				cmd.Stderr = tt.stderr
-			}
-			out, err := cmd.Output()
-			if err != nil {
-				t.Fatalf("child: %v %s", err, pipe.String())
-			}
-			if got := strings.TrimSpace(string(out)); got != fmt.Sprint(tt.want) {
+			if got := journalStreamChild(t, tt.stream, tt.stderr); got != fmt.Sprint(tt.want) {
 				t.Errorf("JournalStream() = %s, want %v", got, tt.want)
 			}
 		})
 	}
+}
+
+// journalStreamChild runs the test binary's stream child with
+// JOURNAL_STREAM=stream ("-" for unset) and stderr on the given file, or a
+// pipe if it is nil, and returns what the child printed: whether
+// JournalStream() holds.
+func journalStreamChild(t *testing.T, stream string, stderr *os.File) string {
+	t.Helper()
+	cmd := exec.Command(testBinary(t))
+	cmd.Env = []string{childEnv + "=stream", "GORACE=atexit_sleep_ms=0"}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "JOURNAL_STREAM=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	if stream != "-" {
+		cmd.Env = append(cmd.Env, "JOURNAL_STREAM="+stream)
+	}
+	var pipe strings.Builder
+	cmd.Stderr = &pipe // a pipe, unless:
+	if stderr != nil {
+		cmd.Stderr = stderr
+	}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("child: %v %s", err, pipe.String())
+	}
+	return strings.TrimSpace(string(out))
 }
 
 func devIno(t *testing.T, f *os.File) string {
