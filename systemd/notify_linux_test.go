@@ -173,6 +173,26 @@ func TestRunPings(t *testing.T) {
 	go func() { Run(ctx, n, status, 10*time.Millisecond); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
 
+	pings, statuses := readRun(t, c, start, &open)
+	cancel()
+	<-done
+	if pings[0] > 90*time.Millisecond {
+		t.Errorf("first ping after %v, want one at once", pings[0])
+	}
+	if mean := (pings[5] - pings[1]) / 4; mean < 70*time.Millisecond || mean > 200*time.Millisecond {
+		t.Errorf("pings every %v on average (at %v), want about 100ms", mean, pings)
+	}
+	if fmt.Sprint(statuses) != fmt.Sprint([]string{"STATUS=0 open", "STATUS=3 open"}) {
+		t.Errorf("statuses %q, want 0 open then 3 open, each once", statuses)
+	}
+	checkSilent(t, c)
+}
+
+// readRun reads what Run sends until six watchdog pings came: when each
+// came, counted from start, and every status. After the second ping it
+// sets open to 3, a change the statuses must show.
+func readRun(t *testing.T, c *net.UnixConn, start time.Time, open *atomic.Int64) ([]time.Duration, []string) {
+	t.Helper()
 	var pings []time.Duration
 	var statuses []string
 	buf := make([]byte, 4096)
@@ -194,19 +214,15 @@ func TestRunPings(t *testing.T) {
 			t.Errorf("unexpected %q", m)
 		}
 	}
-	cancel()
-	<-done
-	if pings[0] > 90*time.Millisecond {
-		t.Errorf("first ping after %v, want one at once", pings[0])
-	}
-	if mean := (pings[5] - pings[1]) / 4; mean < 70*time.Millisecond || mean > 200*time.Millisecond {
-		t.Errorf("pings every %v on average (at %v), want about 100ms", mean, pings)
-	}
-	if fmt.Sprint(statuses) != fmt.Sprint([]string{"STATUS=0 open", "STATUS=3 open"}) {
-		t.Errorf("statuses %q, want 0 open then 3 open, each once", statuses)
-	}
-	// What Run sent before it returned may still be queued; after that,
-	// more than two watchdog intervals pass in silence.
+	return pings, statuses
+}
+
+// checkSilent is called once Run returned: what Run sent before it
+// returned may still be queued; after that, more than two watchdog
+// intervals pass in silence.
+func checkSilent(t *testing.T, c *net.UnixConn) {
+	t.Helper()
+	buf := make([]byte, 4096)
 	for range 100 {
 		c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
 		if _, err := c.Read(buf); err != nil {
