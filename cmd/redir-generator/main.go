@@ -135,17 +135,12 @@ func systemdListen(f *conffile.File, log *logger) []string {
 		if e.Key != "listen" {
 			continue
 		}
-		l, err := conffile.ParseListen(e.Value)
-		if err != nil { // Parse checked it
-			log.printf("skipping %v", f.Err(e, err))
-			continue
-		}
-		if l.Addr.Zone() != "" {
+		if e.Listen.Addr.Zone() != "" {
 			log.printf("skipping %v", f.Err(e, fmt.Errorf("%s: systemd's ListenStream= takes no %%zone; "+
 				"write the address without it and add BindToDevice= in a drop-in of the socket (see redir.conf(5))", e.Value)))
 			continue
 		}
-		vals = append(vals, l.Systemd())
+		vals = append(vals, e.Listen.String())
 	}
 	return vals
 }

@@ -22,10 +22,11 @@ const maxLine = 64 << 10
 
 // An Entry is one key = value line.
 type Entry struct {
-	Key   string // canonical: a long option name, "listen" or "target"
-	Name  string // the key as written: an alias stays an alias
-	Value string // trimmed; a Flag's is "true" or "false", a listen's canonical
-	Line  int    // from 1
+	Key    string // canonical: a long option name, "listen" or "target"
+	Name   string // the key as written: an alias stays an alias
+	Value  string // trimmed; a Flag's is "true" or "false", a listen's canonical (Listen.String)
+	Line   int    // from 1
+	Listen Listen // a listen line's value, parsed; zero for every other key
 }
 
 // A File is a parsed config file.
@@ -105,16 +106,14 @@ func (f *File) checkRepeat(seen map[string]int, e Entry) error {
 	if e.Key != "listen" {
 		return nil
 	}
-	l, _ := ParseListen(e.Value) // checked by parseLine
 	for _, p := range f.Entries {
 		if p.Key != "listen" {
 			continue
 		}
-		prev, _ := ParseListen(p.Value)
-		if prev == l {
+		if p.Listen == e.Listen {
 			return fmt.Errorf("%s given twice (first on line %d)", e.Value, p.Line)
 		}
-		if why := l.Overlap(prev); why != "" {
+		if why := e.Listen.Overlap(p.Listen); why != "" {
 			return fmt.Errorf("%s overlaps line %d (%s): %s; only one of them could be bound", e.Value, p.Line, p.Value, why)
 		}
 	}
@@ -141,41 +140,43 @@ func parseLine(line string, n int) (e Entry, ok bool, err error) {
 	if err != nil {
 		return Entry{}, false, err
 	}
-	e = Entry{Key: key, Name: name, Value: value, Line: n}
-	if e.Value, err = checkValue(kind, value); err != nil {
+	e = Entry{Key: key, Name: name, Line: n}
+	if err := e.setValue(kind, value); err != nil {
 		return Entry{Name: name}, false, err
 	}
 	return e, true, nil
 }
 
-// checkValue checks what every value must be and what a key's kind
-// demands, and returns the value as stored.
-func checkValue(kind Kind, v string) (string, error) {
+// setValue checks what every value must be and what a key's kind
+// demands, and stores v in e: a flag's and a listen's canonical.
+func (e *Entry) setValue(kind Kind, v string) error {
 	switch {
 	case strings.Contains(v, "#"):
-		return "", fmt.Errorf("'#' in the value %q: a comment goes on a line of its own", v)
+		return fmt.Errorf("'#' in the value %q: a comment goes on a line of its own", v)
 	case strings.HasPrefix(v, `"`) || strings.HasPrefix(v, "'"):
-		return "", fmt.Errorf("quoted value %s: values are written without quotes", v)
+		return fmt.Errorf("quoted value %s: values are written without quotes", v)
 	}
 	switch kind {
 	case Flag:
 		b, err := parseFlag(v)
 		if err != nil {
-			return "", err
+			return err
 		}
-		return fmt.Sprint(b), nil
+		v = fmt.Sprint(b)
 	case ListenKind:
 		l, err := ParseListen(v)
 		if err != nil {
-			return "", err
+			return err
 		}
-		return l.String(), nil
+		e.Listen, v = l, l.String()
 	}
-	return v, nil
+	e.Value = v
+	return nil
 }
 
 // Err returns err as an *Error on e's line, naming e's key; redir wraps
-// the errors of its option parser with it.
+// with it what its option parser, and its checks at start, refuse in a
+// value the file gave.
 func (f *File) Err(e Entry, err error) error {
 	return &Error{Path: f.Path, Line: e.Line, Key: e.Name, Err: err}
 }
@@ -196,8 +197,7 @@ func (f *File) Listen() []Listen {
 	var ls []Listen
 	for _, e := range f.Entries {
 		if e.Key == "listen" {
-			l, _ := ParseListen(e.Value) // checked by Parse
-			ls = append(ls, l)
+			ls = append(ls, e.Listen)
 		}
 	}
 	return ls

@@ -2,6 +2,7 @@ package conffile
 
 import (
 	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -29,16 +30,16 @@ func TestParseGood(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Entry{
-		{"listen", "listen", "80", 3},
-		{"listen", "listen", "[::1]:8080", 4},
-		{"listen", "listen", "127.0.0.1:8080", 5},
-		{"target", "target", "backend.example:http", 6},
-		{"foreground", "foreground", "true", 8},
-		{"syslog", "syslog", "false", 9},
-		{"transproxy", "transproxy", "true", 10},
-		{"ident", "name", "web", 11},
-		{"max-bandwidth", "max_bandwidth", "1000", 12},
-		{"connect-timeout", "connect-timeout", "1.5", 13},
+		{"listen", "listen", "80", 3, Listen{Port: 80}},
+		{"listen", "listen", "[::1]:8080", 4, Listen{netip.IPv6Loopback(), 8080}},
+		{"listen", "listen", "127.0.0.1:8080", 5, Listen{netip.MustParseAddr("127.0.0.1"), 8080}},
+		{"target", "target", "backend.example:http", 6, Listen{}},
+		{"foreground", "foreground", "true", 8, Listen{}},
+		{"syslog", "syslog", "false", 9, Listen{}},
+		{"transproxy", "transproxy", "true", 10, Listen{}},
+		{"ident", "name", "web", 11, Listen{}},
+		{"max-bandwidth", "max_bandwidth", "1000", 12, Listen{}},
+		{"connect-timeout", "connect-timeout", "1.5", 13, Listen{}},
 	}
 	if !reflect.DeepEqual(f.Entries, want) {
 		t.Errorf("entries\n got %v\nwant %v", f.Entries, want)
@@ -57,7 +58,7 @@ func checkListen(t *testing.T, f *File) {
 	t.Helper()
 	var got []string
 	for _, l := range f.Listen() {
-		got = append(got, l.Systemd()+" "+l.Net())
+		got = append(got, l.String()+" "+l.Net())
 	}
 	if w := []string{"80 :80", "[::1]:8080 [::1]:8080", "127.0.0.1:8080 127.0.0.1:8080"}; !reflect.DeepEqual(got, w) {
 		t.Errorf("Listen() = %q, want %q", got, w)
@@ -122,7 +123,7 @@ func TestParseBad(t *testing.T) {
 }
 
 func TestParseListenForms(t *testing.T) {
-	tests := []struct{ in, systemd, net string }{
+	tests := []struct{ in, canon, net string }{
 		{"80", "80", ":80"},
 		{"0080", "80", ":80"},
 		{"65535", "65535", ":65535"},
@@ -134,8 +135,8 @@ func TestParseListenForms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		l, err := ParseListen(tt.in)
-		if err != nil || l.Systemd() != tt.systemd || l.Net() != tt.net {
-			t.Errorf("ParseListen(%q) = %q %q, %v; want %q %q", tt.in, l.Systemd(), l.Net(), err, tt.systemd, tt.net)
+		if err != nil || l.String() != tt.canon || l.Net() != tt.net {
+			t.Errorf("ParseListen(%q) = %q %q, %v; want %q %q", tt.in, l.String(), l.Net(), err, tt.canon, tt.net)
 		}
 	}
 }
@@ -191,9 +192,12 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		for _, l := range file.Listen() {
-			if again, err := ParseListen(l.Systemd()); err != nil || again != l {
-				t.Fatalf("listen %v does not round-trip: %v %v", l, again, err)
+		for _, e := range file.Entries {
+			if e.Key != "listen" {
+				continue
+			}
+			if again, err := ParseListen(e.Value); err != nil || again != e.Listen {
+				t.Fatalf("listen %v does not round-trip: %v %v", e.Listen, again, err)
 			}
 		}
 	})

@@ -100,8 +100,9 @@ func (l Listen) covers(m Listen) string {
 	return ""
 }
 
-// Systemd returns the value for ListenStream=.
-func (l Listen) Systemd() string {
+// String returns the listen value in its canonical form, which is also
+// the value for systemd's ListenStream=: the port alone for every address.
+func (l Listen) String() string {
 	if !l.Addr.IsValid() {
 		return strconv.Itoa(int(l.Port))
 	}
@@ -116,6 +117,3 @@ func (l Listen) Net() string {
 	}
 	return net.JoinHostPort(host, strconv.Itoa(int(l.Port)))
 }
-
-// String returns the listen value in its canonical form.
-func (l Listen) String() string { return l.Systemd() }
