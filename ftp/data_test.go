@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/redir-project/redir/forward"
+	"github.com/redir-project/redir/internal/testenv"
 )
 
 // rig is one control connection through a Proxy on loopback: the FTP
@@ -19,12 +20,12 @@ type rig struct {
 	client, server net.Conn
 	wc, wt         net.Conn
 	relayed        chan [2]net.Conn // what Relay was given
-	logs           *syncBuffer
+	logs           *testenv.Buffer
 }
 
 func newRig(t *testing.T, mode Mode, dataTimeout time.Duration) *rig {
 	t.Helper()
-	r := &rig{relayed: make(chan [2]net.Conn, 4), logs: new(syncBuffer)}
+	r := &rig{relayed: make(chan [2]net.Conn, 4), logs: new(testenv.Buffer)}
 	p := New(Config{
 		Mode: mode, DataTimeout: dataTimeout,
 		Log: slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -5,9 +5,10 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
-	"sync"
 	"testing"
 	"testing/iotest"
+
+	"github.com/redir-project/redir/internal/testenv"
 )
 
 // legs is a control connection's four addresses.
@@ -20,33 +21,15 @@ var (
 	v4v6 = legs{"192.0.2.10:5555", "192.0.2.1", "[2001:db8:2::20]:21", "2001:db8:2::1"}
 )
 
-// syncBuffer is the client conn as the replyWriter sees it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // stubSession is a session whose data listeners are only recorded: the
 // n-th gets port 40000+n (modulo 20000) on the address it is to listen on.
-func stubSession(mode Mode, l legs) (*session, *syncBuffer, *[]dataPlan) {
+func stubSession(mode Mode, l legs) (*session, *testenv.Buffer, *[]dataPlan) {
 	s := &session{
 		cfg: Config{Mode: mode}, log: slog.New(slog.DiscardHandler),
 		client: netip.MustParseAddrPort(l.client), front: netip.MustParseAddr(l.front),
 		server: netip.MustParseAddrPort(l.server), back: netip.MustParseAddr(l.back),
 	}
-	toClient := new(syncBuffer)
+	toClient := new(testenv.Buffer)
 	s.toc.w = toClient
 	var plans []dataPlan
 	s.open = func(d dataPlan) (netip.AddrPort, error) {

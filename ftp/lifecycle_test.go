@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redir-project/redir/internal/testenv"
 )
 
 // passiveListener has the rig's server send a 227 for a data port and
@@ -101,7 +103,7 @@ func (r *rig) passiveReplyAfterClose(t *testing.T) string {
 // TestInjectBetweenReplies: a reply of the proxy's own waits for the
 // server's line, and its multi-line reply, to end.
 func TestInjectBetweenReplies(t *testing.T) {
-	var buf syncBuffer
+	var buf testenv.Buffer
 	w := &replyWriter{w: &buf}
 	steps := []struct{ server, inject string }{
 		{"230-Welcome\r\n", "500 a\r\n"},

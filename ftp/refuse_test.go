@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redir-project/redir/internal/testenv"
 )
 
 // TestRefusalsEndSession: a client that keeps sending bounces or malformed
@@ -21,7 +23,7 @@ func TestRefusalsEndSession(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s, toClient, _ := stubSession(Both, v4)
-			logs := new(syncBuffer)
+			logs := new(testenv.Buffer)
 			s.log = slog.New(slog.NewTextHandler(logs, nil))
 			in := strings.Repeat(tt.line, 3*maxRefused) + "NOOP\r\n"
 			out, err := runLines(t, strings.NewReader(in), s.command)
@@ -43,7 +45,7 @@ func TestRefusalsEndSession(t *testing.T) {
 // are bounded the same way; the client sees a 425 for each.
 func TestMalformedRepliesEndSession(t *testing.T) {
 	s, _, _ := stubSession(Pasv, v4)
-	logs := new(syncBuffer)
+	logs := new(testenv.Buffer)
 	s.log = slog.New(slog.NewTextHandler(logs, nil))
 	in := strings.Repeat("227 garbage\r\n", 3*maxRefused) + "226 done\r\n"
 	out, err := runLines(t, strings.NewReader(in), s.reply)
