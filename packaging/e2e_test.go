@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redir-project/redir/internal/testenv"
 )
 
 // The end-to-end test: the .deb installed on Debian 12 booted with
@@ -30,7 +32,7 @@ func e2eConf(t *testing.T) string {
 }
 
 func TestEndToEnd(t *testing.T) {
-	requireRoot(t)
+	testenv.RequireRoot(t)
 	start := time.Now()
 	deb, _ := packages(t)
 	share := t.TempDir()

@@ -40,13 +40,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func requireRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Fatal("this test needs root (run the suite as root, as test.sh does)")
-	}
-}
-
 // command runs name with args and returns its combined output; a non-zero
 // exit fails the test with that output.
 func command(t *testing.T, name string, args ...string) string {

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redir-project/redir/internal/testenv"
 	"golang.org/x/sys/unix"
 )
 
@@ -80,7 +81,7 @@ func aptMirror() string {
 type container struct {
 	name   string
 	leader int // the container's systemd, as the host sees it
-	out    *syncBuffer
+	out    *testenv.Buffer
 }
 
 // bootContainer boots root with a private network and an empty overlay
@@ -88,7 +89,7 @@ type container struct {
 // finished starting up. The machine is shut down when the test ends.
 func bootContainer(t *testing.T, root, share string) *container {
 	t.Helper()
-	c := &container{name: fmt.Sprintf("redir-e2e-%d", os.Getpid()), out: new(syncBuffer)}
+	c := &container{name: fmt.Sprintf("redir-e2e-%d", os.Getpid()), out: new(testenv.Buffer)}
 	cmd := exec.Command("systemd-nspawn", "-b", "-D", root, "-M", c.name,
 		"--register=no", "--keep-unit", "--console=read-only",
 		"--volatile=overlay", "--private-network",
