@@ -3,10 +3,10 @@ package forward
 import (
 	"fmt"
 	"math"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -43,6 +43,9 @@ type loop struct {
 	listeners map[int32]*watchedListener
 	aborts    []*pair
 	stopped   bool
+	// err is why the loop stopped serving before it was stopped (see
+	// shutdown); a loop that failed takes no pair any more.
+	err error
 }
 
 func newLoop(r *reactor, idle time.Duration) (*loop, error) {
@@ -100,6 +103,9 @@ func (l *loop) add(p *pair) error {
 // directions and both halves are watched once, edge-triggered, for the
 // pair's whole life: no epoll_ctl per transfer.
 func (l *loop) watch(p *pair, i int) error {
+	if l.err != nil {
+		return l.err
+	}
 	l.seq++
 	p.tags[i] = l.seq
 	fd := p.fd[i]
@@ -127,13 +133,18 @@ func (l *loop) abortPair(p *pair) {
 	l.wake()
 }
 
-// stop ends the loop once its pairs are gone, and waits for it.
+// stop ends the loop once its pairs are gone, waits for it and closes
+// its descriptors. Only then: until the reactor is closed other goroutines
+// may wake the loop or (un)watch listeners, even after it failed, and must
+// find its own descriptors there, not ones that reused their numbers.
 func (l *loop) stop() {
 	l.mu.Lock()
 	l.stopped = true
 	l.mu.Unlock()
 	l.wake()
 	<-l.exited
+	unix.Close(l.wakefd)
+	unix.Close(l.epfd)
 }
 
 func (l *loop) wake() {
@@ -148,18 +159,23 @@ func (l *loop) wake() {
 // round-trip benchmark. A Gosched now and then tells it the loop is well.
 const yieldEvery = 5 * time.Millisecond
 
-// run waits for readiness and serves it until stopped. The wait is a
-// blocking epoll_wait on the loop's own thread: the kernel wakes it
-// directly, with no hop through Go's poller and scheduler.
+// run relays until the loop is stopped or fails, then ends what is left.
 func (l *loop) run() {
 	defer close(l.exited)
-	defer l.shutdown()
+	l.shutdown(l.relay())
+}
+
+// relay waits for readiness and serves it until stopped (nil) or until
+// epoll_wait fails (its error). The wait is a blocking epoll_wait on the
+// loop's own thread: the kernel wakes it directly, with no hop through
+// Go's poller and scheduler.
+func (l *loop) relay() error {
 	nextSweep := int64(math.MaxInt64)
 	var yielded int64
 	for {
 		n, err := unix.EpollWait(l.epfd, l.events, l.waitMillis(nextSweep))
 		if err != nil && err != unix.EINTR {
-			return
+			return fmt.Errorf("forward: relay loop: %w", os.NewSyscallError("epoll_wait", err))
 		}
 		l.now = l.r.clock()
 		if l.now-yielded >= int64(yieldEvery) {
@@ -169,7 +185,7 @@ func (l *loop) run() {
 		// Serve the batch before sweeping: bytes that arrived just before
 		// a late wake-up are activity, not idleness.
 		if !l.serve(l.events[:max(n, 0)]) {
-			return
+			return nil
 		}
 		nextSweep = l.maybeSweep(nextSweep)
 	}
@@ -271,17 +287,4 @@ func (l *loop) dispatch(p *pair, ev unix.EpollEvent) {
 	if ev.Events&(unix.EPOLLOUT|unix.EPOLLHUP|unix.EPOLLERR) != 0 && !p.closed && p.dir[1-side].pending > 0 {
 		l.step(p, 1-side, false)
 	}
-}
-
-// failed closes p when the socket on side has a pending error (a reset):
-// the kernel has dropped what it held, and a direction that already ended
-// would otherwise never look at the socket again.
-func (l *loop) failed(p *pair, side int) bool {
-	errno, err := unix.GetsockoptInt(int(p.fd[side]), unix.SOL_SOCKET, unix.SO_ERROR)
-	if err != nil || errno == 0 {
-		return false
-	}
-	e := syscall.Errno(errno)
-	l.closePair(p, result{reason: classifyErrno(e), err: e})
-	return true
 }

@@ -1,6 +1,7 @@
 package forward
 
 import (
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -78,6 +79,19 @@ func (l *loop) closePair(p *pair, r result) {
 	p.done(p.s, r)
 }
 
+// failed closes p when the socket on side has a pending error (a reset):
+// the kernel has dropped what it held, and a direction that already ended
+// would otherwise never look at the socket again.
+func (l *loop) failed(p *pair, side int) bool {
+	errno, err := unix.GetsockoptInt(int(p.fd[side]), unix.SOL_SOCKET, unix.SO_ERROR)
+	if err != nil || errno == 0 {
+		return false
+	}
+	e := syscall.Errno(errno)
+	l.closePair(p, result{reason: classifyErrno(e), err: e})
+	return true
+}
+
 // sweep closes the pairs idle for the idle timeout and moves on the dials
 // whose attempt ran out of time.
 func (l *loop) sweep() {
@@ -112,16 +126,26 @@ func (l *loop) sweepEvery() time.Duration {
 	return d
 }
 
-// shutdown closes what the loop owns; its pairs are all gone by now.
-func (l *loop) shutdown() {
+// shutdown ends what the loop still holds. After stop no pair is left;
+// after a failure (err) its pairs end with err, the listeners it watches
+// stop with it (so Serve returns it) and watch refuses new pairs. The
+// descriptors stay open until stop.
+func (l *loop) shutdown(err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	r := result{reason: ReasonShutdown}
+	if err != nil {
+		l.err = err
+		r = result{reason: ReasonError, err: err}
+		for _, w := range l.listeners {
+			w.a.f.logger().Error("relay loop failed, listener stopped", "local", w.a.addr.String(), "error", err)
+			w.a.fail(err)
+		}
+	}
 	for fd, p := range l.byFD {
 		if fd == p.fd[0] && !p.closed {
-			l.closePair(p, result{reason: ReasonShutdown})
+			l.closePair(p, r)
 		}
 	}
 	l.pool.closeAll()
-	unix.Close(l.wakefd)
-	unix.Close(l.epfd)
 }

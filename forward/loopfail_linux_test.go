@@ -1,0 +1,250 @@
+package forward
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// TestLoopFailureServe: every relay loop's epoll_wait fails (see
+// breakLoop). The connection they relay ends with reason "error" and the
+// epoll_wait error in its record, the listener stops with an error record,
+// and Serve returns the error instead of serving nothing for ever.
+func TestLoopFailureServe(t *testing.T) {
+	ln := lfListen(t)
+	logs := &lfLog{}
+	f := &Forwarder{Target: lfEcho(t), Log: slog.New(logs), DrainTimeout: 10 * time.Second}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- f.Serve(ctx, ln) }()
+	open := lfRoundTrip(t, ln.Addr().String())
+	lfRoundTrip(t, ln.Addr().String()).Close()
+	// The record of that connection, made on a loop, orders what Serve set
+	// up (f.relay) before what this goroutine reads from here on.
+	logs.wait(t, func(r lfRecord) bool { return r.attrs["reason"] == ReasonEOF })
+	for _, l := range f.relay.loops {
+		breakLoop(t, l)
+	}
+	select {
+	case err := <-errc:
+		if !errors.Is(err, unix.EINVAL) || !strings.Contains(err.Error(), "epoll_wait") {
+			t.Errorf("Serve returned %v, want the loop's epoll_wait error (EINVAL)", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve still running 10 s after its relay loops failed")
+	}
+	open.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := open.Read(make([]byte, 1)); err == nil {
+		t.Errorf("the connection the failed loop relayed is still open: read %d bytes", n)
+	}
+	logs.wait(t, func(r lfRecord) bool {
+		return r.level == slog.LevelError && r.msg == "relay loop failed, listener stopped" &&
+			strings.Contains(r.attrs["error"], "epoll_wait")
+	})
+	logs.wait(t, func(r lfRecord) bool {
+		return r.attrs["reason"] == ReasonError && strings.Contains(r.attrs["error"], "epoll_wait")
+	})
+}
+
+// TestLoopFailureAfterwards: after its epoll_wait failed a loop refuses
+// new pairs (start leaves both conns untouched; a connect ends with the
+// error), a wake-up still goes to its own eventfd, not to a descriptor
+// that took the number since, and close does not wait for ever.
+func TestLoopFailureAfterwards(t *testing.T) {
+	r, err := newReactor(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range r.loops {
+		breakLoop(t, l)
+		select {
+		case <-l.exited:
+		case <-time.After(5 * time.Second):
+			t.Fatal("a loop whose epoll_wait fails still runs after 5 s")
+		}
+		l.wake()
+		if link, _ := os.Readlink("/proc/self/fd/" + strconv.Itoa(l.wakefd)); link != "anon_inode:[eventfd]" {
+			t.Errorf("the failed loop's wake descriptor %d is %q, want its eventfd", l.wakefd, link)
+		}
+		var buf [8]byte
+		if n, err := unix.Read(l.wakefd, buf[:]); n != 8 || err != nil || buf == [8]byte{} {
+			t.Errorf("the failed loop's eventfd after a wake-up: read %d, %v, %v; want the count", n, err, buf)
+		}
+	}
+	refused(t, r)
+	closed := make(chan struct{})
+	go func() { r.close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("closing a reactor whose loops failed still waits after 5 s")
+	}
+}
+
+// refused checks that r's failed loops take neither a relay nor a dial.
+func refused(t *testing.T, r *reactor) {
+	ends := make(chan result, 1)
+	done := func(_ *session, res result) { ends <- res }
+	register := func(func()) bool { return true }
+	c, cpeer := lfConnPair(t)
+	tc, _ := lfConnPair(t)
+	if err := r.start(&session{id: 1}, c, tc, done, register); !errors.Is(err, unix.EINVAL) {
+		t.Errorf("start on a failed loop: %v, want its error (EINVAL)", err)
+	}
+	if _, err := c.Write([]byte("x")); err != nil {
+		t.Errorf("the client conn after a refused start: %v", err)
+	} else if _, err := io.ReadFull(cpeer, make([]byte, 1)); err != nil {
+		t.Errorf("its peer after a refused start: %v", err)
+	}
+	fd, err := dupFD(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := netip.MustParseAddrPort(lfListen(t).Addr().String())
+	r.connect(&session{id: 2}, fd, []netip.AddrPort{target}, nil, time.Second, done, register)
+	select {
+	case res := <-ends:
+		if res.reason != ReasonError || !errors.Is(res.err, unix.EINVAL) {
+			t.Errorf("connect on a failed loop ended %q, %v; want %q and its error", res.reason, res.err, ReasonError)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("connect on a failed loop did not end within 5 s")
+	}
+}
+
+// breakLoop makes l's epoll_wait fail: its epoll descriptor's number now
+// names /dev/null (EINVAL: not an epoll instance), atomically, so no other
+// descriptor can take the number. A wait in progress holds the old epoll
+// instance and wakes on the eventfd; the next one fails.
+func breakLoop(t *testing.T, l *loop) {
+	t.Helper()
+	null, err := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(null)
+	if err := unix.Dup3(null, l.epfd, unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	l.wake()
+}
+
+func lfListen(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}
+
+// lfConnPair is a loopback TCP connection, both ends closed at cleanup.
+func lfConnPair(t *testing.T) (ours, peer *net.TCPConn) {
+	t.Helper()
+	ln := lfListen(t)
+	d, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close(); a.Close() })
+	d.SetDeadline(time.Now().Add(10 * time.Second))
+	return a.(*net.TCPConn), d.(*net.TCPConn)
+}
+
+// lfEcho is a target that echoes until EOF.
+func lfEcho(t *testing.T) string {
+	ln := lfListen(t)
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(20 * time.Second))
+				io.Copy(c, c)
+			})
+		}
+	})
+	return ln.Addr().String()
+}
+
+// lfRoundTrip connects to addr and checks that a ping comes back.
+func lfRoundTrip(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	buf := []byte("ping")
+	if _, err := c.Write(buf); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "ping" {
+		t.Fatalf("round trip: %q, %v", buf, err)
+	}
+	return c
+}
+
+// lfLog keeps every record with its attributes as strings.
+type lfLog struct {
+	mu   sync.Mutex
+	recs []lfRecord
+}
+
+type lfRecord struct {
+	level slog.Level
+	msg   string
+	attrs map[string]string
+}
+
+func (h *lfLog) Enabled(context.Context, slog.Level) bool { return true }
+func (h *lfLog) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *lfLog) WithGroup(string) slog.Handler            { return h }
+func (h *lfLog) Handle(_ context.Context, r slog.Record) error {
+	rec := lfRecord{level: r.Level, msg: r.Message, attrs: map[string]string{}}
+	r.Attrs(func(a slog.Attr) bool { rec.attrs[a.Key] = a.Value.String(); return true })
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.recs = append(h.recs, rec)
+	return nil
+}
+
+// wait waits up to 5 s for a record that match accepts.
+func (h *lfLog) wait(t *testing.T, match func(lfRecord) bool) {
+	t.Helper()
+	for range 500 {
+		h.mu.Lock()
+		for _, r := range h.recs {
+			if match(r) {
+				h.mu.Unlock()
+				return
+			}
+		}
+		h.mu.Unlock()
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Error("no matching record within 5 s")
+}
