@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redir-project/redir/internal/testenv"
 	"golang.org/x/sys/unix"
 )
 
@@ -22,102 +20,16 @@ import (
 // directory); redir runs in that namespace with nsenter, read back with
 // journalctl -D.
 
-const journaldPath = "/lib/systemd/systemd-journald"
-
-// journaldScript mounts a tmpfs on /run (and on /var/log/journal, so that
-// nothing is stored there), binds the test's directory onto
-// /run/log/journal, where journald keeps its files then, and runs it.
-const journaldScript = `set -e
-mount -t tmpfs tmpfs /run
-if [ -d /var/log/journal ]; then mount -t tmpfs tmpfs /var/log/journal; fi
-mkdir -p /run/log/journal
-mount --bind "$1" /run/log/journal
-exec ` + journaldPath
-
-// journald is a running journald and the directory it stores into.
-type journald struct {
-	pid int
-	dir string
-}
-
-func startJournald(t *testing.T) *journald {
+// runIn runs name with args in journald's mount namespace, with stderr
+// on stderr when it is not nil, else on a buffer.
+func runIn(t *testing.T, j *testenv.Journald, stderr *os.File, env []string, name string, args ...string) *redirProc {
 	t.Helper()
-	requireRoot(t)
-	for _, tool := range []string{journaldPath, "journalctl", "unshare", "nsenter", "mount"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%v: install Debian's systemd and util-linux packages", err)
-		}
-	}
-	j := &journald{dir: t.TempDir()}
-	p := startProc(t, "unshare", "-m", "--propagation", "private", "sh", "-c", journaldScript, "sh", j.dir)
-	j.pid = p.cmd.Process.Pid
-	sock := fmt.Sprintf("/proc/%d/root/run/systemd/journal/socket", j.pid)
-	for range 250 {
-		if fi, err := os.Stat(sock); err == nil && fi.Mode().Type() == os.ModeSocket {
-			return j
-		}
-		select {
-		case <-p.done:
-			t.Fatalf("journald exited: %v\n%s", p.err, p.stderr)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	t.Fatalf("no %s after 5s\n%s", sock, p.stderr)
-	return nil
-}
-
-// run runs name with args in journald's mount namespace, with stderr on
-// stderr when it is not nil, else on a buffer.
-func (j *journald) run(t *testing.T, stderr *os.File, env []string, name string, args ...string) *redirProc {
-	t.Helper()
-	argv := append([]string{"-t", strconv.Itoa(j.pid), "-m", "--", name}, args...)
-	cmd := exec.Command("nsenter", argv...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd := j.Command(name, args...)
+	cmd.Env = append(cmd.Env, env...)
 	if stderr != nil {
 		cmd.Stderr = stderr
 	}
 	return startCmd(t, cmd, name)
-}
-
-// entry waits up to 10 s for an entry matching the journalctl matches
-// (FIELD=value) and returns the last such; journald stores records a
-// little after it receives them.
-func (j *journald) entry(t *testing.T, matches ...string) map[string]any {
-	t.Helper()
-	for range 100 {
-		cmd := exec.Command("journalctl", append([]string{"-D", j.dir, "--all", "-o", "json"}, matches...)...)
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("journalctl: %v", err)
-		}
-		var last map[string]any
-		sc := bufio.NewScanner(bytes.NewReader(out))
-		for sc.Scan() {
-			last = nil
-			if err := json.Unmarshal(sc.Bytes(), &last); err != nil {
-				t.Fatalf("journalctl output: %v", err)
-			}
-		}
-		if last != nil {
-			return last
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	out, _ := exec.Command("journalctl", "-D", j.dir, "--all", "-o", "verbose", "-n", "20",
-		"_TRANSPORT=journal", "_TRANSPORT=stdout", "_TRANSPORT=syslog").Output()
-	t.Fatalf("no entry %q in the journal within 10s; it holds:\n%s", matches, out)
-	return nil
-}
-
-// checkFields reports every field of want that e lacks or has with
-// another value.
-func checkFields(t *testing.T, e map[string]any, want map[string]string) {
-	t.Helper()
-	for k, v := range want {
-		if got, ok := e[k].(string); !ok || got != v {
-			t.Errorf("%s = %.200q, want %q", k, e[k], v)
-		}
-	}
 }
 
 // relayOne relays one connection through the redir serving addr and
@@ -135,24 +47,24 @@ func relayOne(t *testing.T, addr string) string {
 // there, one field per attribute, and nothing to stderr; journalctl finds
 // a connection's record by its fields.
 func TestJournaldRecords(t *testing.T) {
-	j := startJournald(t)
+	j := testenv.StartJournald(t)
 	backend := startBackend(t, "127.0.0.1:0", echo)
 	addr := freeAddr(t, "127.0.0.1")
-	p := j.run(t, nil, nil, redirBin, "-n", "-s", "-l", "info", "-I", "redir-jtest", addr, backend)
+	p := runIn(t, j, nil, nil, redirBin, "-n", "-s", "-l", "info", "-I", "redir-jtest", addr, backend)
 	pid := strconv.Itoa(p.cmd.Process.Pid)
 	client := relayOne(t, addr)
-	e := j.entry(t, "SYSLOG_IDENTIFIER=redir-jtest", "REASON=eof", "CLIENT="+client)
-	checkFields(t, e, map[string]string{
+	e := j.Entry(t, "SYSLOG_IDENTIFIER=redir-jtest", "REASON=eof", "CLIENT="+client)
+	testenv.CheckFields(t, e, map[string]string{
 		"PRIORITY": "6", "_TRANSPORT": "journal", "SYSLOG_PID": pid, "_PID": pid, "CONN": "1",
 		"LOCAL": addr, "TARGET": backend, "BYTES_FROM_CLIENT": "5", "BYTES_FROM_TARGET": "5",
 	})
 	if d, err := time.ParseDuration(fmt.Sprint(e["DURATION"])); err != nil || d <= 0 || d > 10*time.Second {
 		t.Errorf("DURATION = %q, want a duration", e["DURATION"])
 	}
-	checkFields(t, j.entry(t, "SYSLOG_IDENTIFIER=redir-jtest", "LOCAL="+addr, "PRIORITY=5"),
+	testenv.CheckFields(t, j.Entry(t, "SYSLOG_IDENTIFIER=redir-jtest", "LOCAL="+addr, "PRIORITY=5"),
 		map[string]string{"MESSAGE": "listening on " + addr + ", forwarding to " + backend, "TARGET": backend})
 	p.stopOK(t)
-	checkFields(t, j.entry(t, "SYSLOG_IDENTIFIER=redir-jtest", "MESSAGE=stopped"),
+	testenv.CheckFields(t, j.Entry(t, "SYSLOG_IDENTIFIER=redir-jtest", "MESSAGE=stopped"),
 		map[string]string{"CONNECTIONS": "1", "BYTES_FROM_CLIENT": "5"})
 	if s := p.stderr.String(); s != "" {
 		t.Errorf("records on stderr too:\n%s", s)
@@ -163,7 +75,7 @@ func TestJournaldRecords(t *testing.T) {
 // names, as systemd's StandardError=journal makes it, sends its records
 // to journald natively, with their fields, and nothing to that stderr.
 func TestJournaldStream(t *testing.T) {
-	j := startJournald(t)
+	j := testenv.StartJournald(t)
 	backend := startBackend(t, "127.0.0.1:0", echo)
 	addr := freeAddr(t, "127.0.0.1")
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
@@ -177,10 +89,10 @@ func TestJournaldStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	stream := fmt.Sprintf("JOURNAL_STREAM=%d:%d", st.Dev, st.Ino)
-	p := j.run(t, theirs, []string{stream}, redirBin, "-n", "-l", "info", "-I", "redir-jstream", addr, backend)
+	p := runIn(t, j, theirs, []string{stream}, redirBin, "-n", "-l", "info", "-I", "redir-jstream", addr, backend)
 	theirs.Close()
 	client := relayOne(t, addr)
-	checkFields(t, j.entry(t, "SYSLOG_IDENTIFIER=redir-jstream", "CLIENT="+client),
+	testenv.CheckFields(t, j.Entry(t, "SYSLOG_IDENTIFIER=redir-jstream", "CLIENT="+client),
 		map[string]string{"_TRANSPORT": "journal", "REASON": "eof", "BYTES_FROM_TARGET": "5", "TARGET": backend})
 	p.stopOK(t)
 	ours.SetReadDeadline(time.Now().Add(5 * time.Second))
@@ -193,15 +105,15 @@ func TestJournaldStream(t *testing.T) {
 // than stderr (left over from a parent) does not count: records go to
 // stderr, where -n sends them.
 func TestJournaldStreamOther(t *testing.T) {
-	j := startJournald(t)
+	j := testenv.StartJournald(t)
 	backend := startBackend(t, "127.0.0.1:0", echo)
 	addr := freeAddr(t, "127.0.0.1")
-	p := j.run(t, nil, []string{"JOURNAL_STREAM=1:1"}, redirBin, "-n", "-l", "info", "-I", "redir-jother", addr, backend)
+	p := runIn(t, j, nil, []string{"JOURNAL_STREAM=1:1"}, redirBin, "-n", "-l", "info", "-I", "redir-jother", addr, backend)
 	relayOne(t, addr)
 	p.waitLog(t, "redir-jother[")
 	p.waitLog(t, "reason=eof")
 	p.stopOK(t)
-	out, err := exec.Command("journalctl", "-D", j.dir, "--all", "-o", "cat", "SYSLOG_IDENTIFIER=redir-jother").Output()
+	out, err := exec.Command("journalctl", "-D", j.Dir, "--all", "-o", "cat", "SYSLOG_IDENTIFIER=redir-jother").Output()
 	if err != nil || len(out) != 0 {
 		t.Errorf("journalctl: %v; records in the journal: %q", err, out)
 	}
@@ -211,17 +123,17 @@ func TestJournaldStreamOther(t *testing.T) {
 // systemd-socket-activate --inetd, in journald's namespace), and the
 // client gets the target's bytes and nothing else, even at -l debug.
 func TestJournaldInetd(t *testing.T) {
-	j := startJournald(t)
+	j := testenv.StartJournald(t)
 	tw := startTwoWay(t, randomBytes(64<<10, 21))
 	addr := net.JoinHostPort("127.0.0.1", portFree(t, "127.0.0.1"))
-	p := j.run(t, nil, nil, "systemd-socket-activate", "--inetd", "--accept", "-l", addr, "-E", "GORACE",
+	p := runIn(t, j, nil, nil, "systemd-socket-activate", "--inetd", "--accept", "-l", addr, "-E", "GORACE",
 		redirBin, "-i", "-l", "debug", "-I", "redir-jinetd", tw.addr)
 	waitListening(t, addr)
 	tw.check(t, addr, nil, randomBytes(64<<10, 22))
-	checkFields(t, j.entry(t, "SYSLOG_IDENTIFIER=redir-jinetd", "REASON=eof"), map[string]string{
+	testenv.CheckFields(t, j.Entry(t, "SYSLOG_IDENTIFIER=redir-jinetd", "REASON=eof"), map[string]string{
 		"_TRANSPORT": "journal", "BYTES_FROM_CLIENT": "65536", "BYTES_FROM_TARGET": "65536", "TARGET": tw.addr,
 	})
-	j.entry(t, "SYSLOG_IDENTIFIER=redir-jinetd", "PRIORITY=7", "CONNECTED=true") // the debug record
+	j.Entry(t, "SYSLOG_IDENTIFIER=redir-jinetd", "PRIORITY=7", "CONNECTED=true") // the debug record
 	waitCount(t, p, "died with code 0", 1)
 	for _, line := range strings.Split(p.stderr.String(), "\n") {
 		if strings.HasPrefix(line, "redir: ") || strings.Contains(line, "redir-jinetd[") {
