@@ -12,10 +12,18 @@ import (
 // binds its own sockets and are ignored when the sockets are inherited
 // (systemd or -i). Its target is DST unless the command line gives one:
 // with --config, a single positional argument is DST.
+//
+// An error at start caused by a value the file gave (a listen address in
+// use, a bind address the host does not have, transproxy without its
+// capability) names the file and line too, as the file's parse errors do:
+// config.FileLines has the lines whose values the config took, and run
+// locates a valueError with them.
 
 // applyConfigFile checks --config FILE and merges it into c. Every value in
 // the file is checked, also one the command line overrides, so that a file
-// that works under one command line works under every other.
+// that works under one command line works under every other. c.conf keeps
+// the lines whose values c took: listen, target and the options the
+// command line did not give.
 func (c *cliArgs) applyConfigFile() error {
 	if !c.Config.set {
 		return nil
@@ -36,10 +44,12 @@ func (c *cliArgs) applyConfigFile() error {
 			return f.Err(e, err)
 		}
 	}
+	c.conf = &conffile.File{Path: f.Path}
 	for _, e := range f.Entries {
-		c.mergeEntry(e)
+		if c.mergeEntry(e) {
+			c.conf.Entries = append(c.conf.Entries, e)
+		}
 	}
-	c.conf = f
 	return nil
 }
 
@@ -64,13 +74,18 @@ func (c *cliArgs) checkEntry(e conffile.Entry) error {
 
 // mergeEntry sets the option e names unless the command line gave it. A
 // flag the command line did not give is off there, so the file decides.
-func (c *cliArgs) mergeEntry(e conffile.Entry) {
+// It says whether the file's line counts: it set the option, or it is a
+// listen or target line, which fileAddresses takes or not.
+func (c *cliArgs) mergeEntry(e conffile.Entry) bool {
 	if opt, ok := c.fileOptions()[e.Key]; ok && !opt.set {
 		*opt = optArg{val: e.Value, set: true}
+		return true
 	}
-	if flag, ok := c.fileFlags()[e.Key]; ok && e.Value == "true" {
+	if flag, ok := c.fileFlags()[e.Key]; ok && e.Value == "true" && !*flag {
 		*flag = true
+		return true
 	}
+	return e.Key == "listen" || e.Key == "target"
 }
 
 // fileOptions maps the file's keys for options with a value to c's fields.
@@ -113,11 +128,65 @@ func (c *cliArgs) fileAddresses(cfg *config) error {
 	if c.Inetd || c.activated {
 		return nil
 	}
-	for _, l := range c.conf.Listen() {
-		cfg.Listen = append(cfg.Listen, l.Net())
+	for _, e := range c.conf.Entries {
+		if e.Key == "listen" {
+			cfg.Listen = append(cfg.Listen, e.Listen.Net())
+			cfg.FileLines.add(c.conf.Path, e)
+		}
 	}
 	if len(cfg.Listen) == 0 {
 		return fmt.Errorf("%s has no listen line: give one there, or [SRC]:PORT [DST]:PORT on the command line", c.conf.Path)
 	}
 	return nil
+}
+
+// fileLines are the --config lines that gave a config's values.
+type fileLines struct {
+	path    string
+	entries []conffile.Entry
+}
+
+func (l *fileLines) add(path string, e conffile.Entry) {
+	l.path = path
+	l.entries = append(l.entries, e)
+}
+
+// noteFileLines adds to cfg.FileLines the lines of keys whose values c
+// took from the --config file.
+func (c *cliArgs) noteFileLines(cfg *config, keys ...string) {
+	if c.conf == nil {
+		return
+	}
+	for _, k := range keys {
+		if e, ok := c.conf.Get(k); ok {
+			cfg.FileLines.add(c.conf.Path, e)
+		}
+	}
+}
+
+// A valueError is a failure at start caused by one option's value, such
+// as a -b address the host does not have. Its text is err's.
+type valueError struct {
+	key   string // the option's config file key: "listen", "bind", "transproxy"
+	value string // as in config; for listen, the address, which tells the lines apart
+	err   error
+}
+
+func (e *valueError) Error() string { return e.err.Error() }
+func (e *valueError) Unwrap() error { return e.err }
+
+// locate returns err with the file, line and key of the value that
+// caused it (a valueError in its chain) when one of l gave that value, as
+// the file's parse errors have them; else err as it is.
+func (l fileLines) locate(err error) error {
+	var ve *valueError
+	if !errors.As(err, &ve) {
+		return err
+	}
+	for _, e := range l.entries {
+		if e.Key == ve.key && (e.Key != "listen" || e.Listen.Net() == ve.value) {
+			return &conffile.Error{Path: l.path, Line: e.Line, Key: e.Name, Err: err}
+		}
+	}
+	return err
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -39,6 +40,14 @@ foreground = yes
 syslog = no
 `
 
+// fullConf's lines whose values a start-up check may refuse.
+var (
+	fullListen80 = conffile.Entry{Key: "listen", Name: "listen", Value: "80", Line: 2, Listen: conffile.Listen{Port: 80}}
+	fullListen6  = conffile.Entry{Key: "listen", Name: "listen", Value: "[::1]:8080", Line: 3,
+		Listen: conffile.Listen{Addr: netip.IPv6Loopback(), Port: 8080}}
+	fullBind = conffile.Entry{Key: "bind", Name: "bind_addr", Value: "::1", Line: 11}
+)
+
 // fromFullConf is fullConf's config with change applied.
 func fromFullConf(path string, change func(*config)) config {
 	cfg := config{
@@ -46,6 +55,7 @@ func fromFullConf(path string, change func(*config)) config {
 		Bind: "::1", Foreground: true, Ident: "web", LogLevel: slog.LevelDebug,
 		IdleTimeout: 30 * time.Second, ConnectTimeout: 2 * time.Second,
 		DrainTimeout: 1500 * time.Millisecond, MaxConns: 5, ConfigFile: path,
+		FileLines: fileLines{path, []conffile.Entry{fullListen80, fullListen6, fullBind}},
 	}
 	if change != nil {
 		change(&cfg)
@@ -62,16 +72,19 @@ func TestConfigFileFills(t *testing.T) {
 		{[]string{"--config=" + p, "-I", "cli", "-l", "err", "-t", "5", "--max-connections=9", "-b", "127.0.0.1", "-s"},
 			fromFullConf(p, func(c *config) {
 				c.Ident, c.LogLevel, c.IdleTimeout, c.MaxConns, c.Bind, c.Syslog = "cli", slog.LevelError, 5*time.Second, 9, "127.0.0.1", true
+				c.FileLines.entries = c.FileLines.entries[:2] // -b is the command line's
 			})},
 		// One positional argument is DST; the listen lines stay.
 		{[]string{"--config", p, "[::1]:9090"}, fromFullConf(p, func(c *config) { c.Target = "[::1]:9090" })},
 		// SRC and DST on the command line replace listen and target.
 		{[]string{"--config", p, "127.0.0.1:81", ":82"}, fromFullConf(p, func(c *config) {
 			c.Listen, c.Target = []string{"127.0.0.1:81"}, "localhost:82"
+			c.FileLines.entries = []conffile.Entry{fullBind}
 		})},
 		// The redir 2.x options too.
 		{[]string{"--config", p, "--lport=83", "--cport=84"}, fromFullConf(p, func(c *config) {
 			c.Listen, c.Target = []string{":83"}, "localhost:84"
+			c.FileLines.entries = []conffile.Entry{fullBind}
 		})},
 	})
 }

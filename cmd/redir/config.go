@@ -51,6 +51,11 @@ type config struct {
 	Connect       string      // -x: HOST:PORT for the CONNECT request, or ""
 	ProxyProtocol int         // --proxy-protocol: 1 (v1), 2 (v2), or 0 without it
 	ConfigFile    string      // --config FILE, already merged in; "" when none
+
+	// FileLines are the --config lines that gave the values a check at
+	// start may refuse (listen, bind, transproxy), so that its error names
+	// the line as a parse error does; values from the command line have none.
+	FileLines fileLines
 }
 
 // shapeConfig is the traffic shaper's settings; zero MaxBandwidth and

@@ -17,7 +17,7 @@ func listenAll(addrs []string) ([]net.Listener, error) {
 		ln, err := net.Listen(listenNetwork(a), a)
 		if err != nil {
 			closeAll(lns)
-			return nil, err
+			return nil, &valueError{"listen", a, err}
 		}
 		lns = append(lns, ln)
 	}
@@ -53,7 +53,7 @@ func bindAddr(bind string) (*net.TCPAddr, error) {
 	host := strings.TrimSuffix(strings.TrimPrefix(bind, "["), "]")
 	addr, err := net.ResolveTCPAddr("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
-		return nil, fmt.Errorf("-b %s: %w", bind, err)
+		return nil, &valueError{"bind", bind, fmt.Errorf("-b %s: %w", bind, err)}
 	}
 	ln, err := net.ListenTCP("tcp", addr)
 	if err != nil {
@@ -63,7 +63,7 @@ func bindAddr(bind string) (*net.TCPAddr, error) {
 		if errors.As(err, &op) {
 			err = op.Err
 		}
-		return nil, fmt.Errorf("-b %s: address not usable on this host: %w", bind, err)
+		return nil, &valueError{"bind", bind, fmt.Errorf("-b %s: address not usable on this host: %w", bind, err)}
 	}
 	ln.Close()
 	return &net.TCPAddr{IP: addr.IP, Zone: addr.Zone}, nil

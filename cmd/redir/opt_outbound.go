@@ -14,7 +14,9 @@ import (
 // outboundOptions checks -p, -x and --proxy-protocol. They combine: -p
 // with -x connects to the proxy from the client's address; --proxy-protocol
 // with -x sends the header through the tunnel, to the server the proxy
-// connected to. -p with -b is refused: both set the source address.
+// connected to. -p with -b is refused: both set the source address. The
+// --config lines that gave either are noted, for the checks of the source
+// address at start (outboundCheck, bindAddr).
 func (c *cliArgs) outboundOptions(cfg *config) error {
 	if c.Connect.set {
 		authority, err := connectAuthority(c.Connect.val)
@@ -34,6 +36,7 @@ func (c *cliArgs) outboundOptions(cfg *config) error {
 		return errors.New("-p/--transproxy and -b/--bind both set the source address: give one")
 	}
 	cfg.Transproxy = c.Transproxy
+	c.noteFileLines(cfg, "bind", "transproxy")
 	return nil
 }
 
@@ -60,7 +63,7 @@ func outboundCheck(cfg config) error {
 		return nil
 	}
 	if err := outbound.CheckCapability(); err != nil {
-		return fmt.Errorf("-p/--transproxy: %w", err)
+		return &valueError{"transproxy", "true", fmt.Errorf("-p/--transproxy: %w", err)}
 	}
 	return nil
 }
