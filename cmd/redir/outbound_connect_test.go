@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redir-project/redir/internal/testenv"
 )
 
 // startTinyproxy runs a real tinyproxy on 127.0.0.1 in the foreground,
@@ -31,7 +33,7 @@ func startTinyproxy(t *testing.T, ns, allowed string) string {
 	if ns != "" {
 		cmd = exec.Command("ip", "netns", "exec", ns, "tinyproxy", "-d", "-c", conf)
 	}
-	out := new(lockedBuffer)
+	out := new(testenv.Buffer)
 	cmd.Stdout, cmd.Stderr = out, out
 	startCmd(t, cmd, "tinyproxy")
 	t.Cleanup(func() {

@@ -52,7 +52,7 @@ func startNginx(t *testing.T, ns string) string {
 		}
 		select {
 		case <-p.done:
-			t.Fatalf("nginx exited: %v\n%s", p.err, p.stderr)
+			t.Fatalf("nginx exited: %v\n%s", p.Err, p.stderr)
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {

@@ -7,36 +7,21 @@ import (
 	"net"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/redir-project/redir/internal/testenv"
 )
 
-// lockedBuffer collects a process's stderr while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// redirProc is a foreground redir started by a test; Cleanup kills it.
+// redirProc is a process a test started: redir, or a program that runs
+// it in the foreground; the test's cleanup kills it. cmd, stderr and done
+// are the Proc's, under the names the tests use.
 type redirProc struct {
+	*testenv.Proc
 	cmd    *exec.Cmd
-	stderr *lockedBuffer
-	done   chan struct{}
-	err    error // from Wait, once done is closed
+	stderr *testenv.Buffer
+	done   <-chan struct{}
 }
 
 func startRedir(t *testing.T, args ...string) *redirProc {
@@ -55,22 +40,8 @@ func startProc(t *testing.T, name string, args ...string) *redirProc {
 // one; Cleanup kills it and, when the test failed, logs the buffer.
 func startCmd(t *testing.T, cmd *exec.Cmd, label string) *redirProc {
 	t.Helper()
-	p := &redirProc{cmd: cmd, stderr: new(lockedBuffer), done: make(chan struct{})}
-	if p.cmd.Stderr == nil {
-		p.cmd.Stderr = p.stderr
-	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.err = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		p.cmd.Process.Kill()
-		<-p.done
-		if t.Failed() {
-			t.Logf("%s stderr:\n%s", label, p.stderr)
-		}
-	})
-	return p
+	p := testenv.Start(t, cmd, label)
+	return &redirProc{Proc: p, cmd: p.Cmd, stderr: p.Stderr, done: p.Done}
 }
 
 // exitCode waits up to timeout for the process to end and returns its exit
@@ -83,11 +54,11 @@ func (p *redirProc) exitCode(t *testing.T, timeout time.Duration) int {
 		t.Fatalf("redir still running after %v", timeout)
 	}
 	var ee *exec.ExitError
-	if errors.As(p.err, &ee) {
+	if errors.As(p.Err, &ee) {
 		return ee.ExitCode()
 	}
-	if p.err != nil {
-		t.Fatal(p.err)
+	if p.Err != nil {
+		t.Fatal(p.Err)
 	}
 	return 0
 }
