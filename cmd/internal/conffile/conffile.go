@@ -191,14 +191,3 @@ func (f *File) Get(key string) (Entry, bool) {
 	}
 	return Entry{}, false
 }
-
-// Listen returns the file's listen lines, parsed, in file order.
-func (f *File) Listen() []Listen {
-	var ls []Listen
-	for _, e := range f.Entries {
-		if e.Key == "listen" {
-			ls = append(ls, e.Listen)
-		}
-	}
-	return ls
-}

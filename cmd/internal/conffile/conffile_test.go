@@ -57,11 +57,13 @@ func TestParseGood(t *testing.T) {
 func checkListen(t *testing.T, f *File) {
 	t.Helper()
 	var got []string
-	for _, l := range f.Listen() {
-		got = append(got, l.String()+" "+l.Net())
+	for _, e := range f.Entries {
+		if e.Key == "listen" {
+			got = append(got, e.Listen.String()+" "+e.Listen.Net())
+		}
 	}
 	if w := []string{"80 :80", "[::1]:8080 [::1]:8080", "127.0.0.1:8080 127.0.0.1:8080"}; !reflect.DeepEqual(got, w) {
-		t.Errorf("Listen() = %q, want %q", got, w)
+		t.Errorf("listen lines = %q, want %q", got, w)
 	}
 }
 

@@ -40,7 +40,7 @@ func TestParseListenRepeat(t *testing.T) {
 		"listen = 0.0.0.0:80\nlisten = 0.0.0.0:81\n",
 		"listen = [fe80::1%eth0]:80\nlisten = [fe80::1%eth1]:80\n",
 	} {
-		if f, err := Parse(strings.NewReader(text), "g.conf"); err != nil || len(f.Listen()) != strings.Count(text, "\n") {
+		if f, err := Parse(strings.NewReader(text), "g.conf"); err != nil || len(f.Entries) != strings.Count(text, "\n") {
 			t.Errorf("Parse(%q) = %v, %v; want every line", text, f, err)
 		}
 	}
