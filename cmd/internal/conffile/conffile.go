@@ -3,9 +3,10 @@
 // redir's long option names (without the dashes), listen or target, and
 // "#" starts a comment line. It checks the syntax, the keys, the boolean
 // values and the listen lines; the other values are for redir's option
-// parser to check, and Err lets redir name the file and line when it
-// refuses one, then or at start. redir (--config) and redir-generator both use it; it knows nothing
-// of systemd units or of redir's config.
+// parser to check, and an *Error (File.Err) lets redir name the file and
+// line of one it refuses, then or at start. redir (--config) and
+// redir-generator both use it; it knows nothing of systemd units or of
+// redir's config.
 package conffile
 
 import (
