@@ -43,11 +43,13 @@ func runInherited(cfg config, stderr io.Writer) error {
 	return serve(cfg, local, lns, log, func() {})
 }
 
-// inheritFailed logs err when the log is not where run prints it (-i
-// logs to syslog) and returns it.
+// inheritFailed logs err, with the config file line of the value that
+// caused it as run prints it, when the log is not where run prints it (-i
+// logs to syslog), and returns err.
 func inheritFailed(cfg config, log *slog.Logger, err error) error {
 	if cfg.Inetd {
-		log.Error(err.Error(), "error", err.Error())
+		msg := cfg.FileLines.locate(err).Error()
+		log.Error(msg, "error", msg)
 	}
 	return err
 }
