@@ -43,7 +43,7 @@ func substitute(t *testing.T, text string, pairs ...string) string {
 // that a denied client gets nothing and never reaches redir.
 func checkSuperServer(t *testing.T, addr string, s *testenv.SuperServer) {
 	t.Helper()
-	waitListening(t, addr)
+	testenv.WaitListening(t, addr)
 	echoCheck(t, addr, 1<<20)
 	echoCheck(t, addr, 1000)
 	if err := testenv.DeniedClient(addr); err != nil {

@@ -108,23 +108,6 @@ func freePort(t *testing.T) string {
 	return port
 }
 
-// waitListening waits up to 10 s for something to listen on addr, using
-// ss rather than connecting: a connection would start a service.
-func waitListening(t *testing.T, addr string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		out, _ := exec.Command("ss", "-Hltn", "src", addr).Output()
-		if len(bytes.TrimSpace(out)) > 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nothing listens on %s after 10s", addr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // echoCheck sends n random bytes through addr, which leads to an echo,
 // half-closes, and checks that the same bytes come back, then EOF.
 func echoCheck(t *testing.T, addr string, n int) {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redir-project/redir/internal/testenv"
 )
 
 // Socket activation with systemd's own systemd-socket-activate, which
@@ -31,8 +33,8 @@ func TestActivationListening(t *testing.T) {
 	port := portFree(t, "127.0.0.1", "::1")
 	v4, v6 := net.JoinHostPort("127.0.0.1", port), net.JoinHostPort("::1", port)
 	p := startActivated(t, []string{"-l", v4, "-l", v6, "--fdname=a:b"}, "-l", "debug", tw.addr)
-	waitListening(t, v4)
-	waitListening(t, v6)
+	testenv.WaitListening(t, v4)
+	testenv.WaitListening(t, v6)
 	tw.check(t, v4, nil, randomBytes(mib, 2))
 	tw.check(t, v6, nil, randomBytes(mib, 3))
 	for _, s := range []string{
@@ -51,7 +53,7 @@ func TestActivationAccept(t *testing.T) {
 	tw := startTwoWay(t, randomBytes(mib, 4))
 	addr := net.JoinHostPort("127.0.0.1", portFree(t, "127.0.0.1"))
 	p := startActivated(t, []string{"--accept", "-l", addr}, "-l", "debug", tw.addr)
-	waitListening(t, addr)
+	testenv.WaitListening(t, addr)
 	for i := range 2 {
 		tw.check(t, addr, nil, randomBytes(mib, uint64(5+i)))
 	}
@@ -74,7 +76,7 @@ func TestActivationInetdStyle(t *testing.T) {
 	tw := startTwoWay(t, randomBytes(mib, 7))
 	addr := net.JoinHostPort("127.0.0.1", portFree(t, "127.0.0.1"))
 	p := startActivated(t, []string{"--inetd", "--accept", "-l", addr}, "-i", "-l", "debug", tw.addr)
-	waitListening(t, addr)
+	testenv.WaitListening(t, addr)
 	tw.check(t, addr, nil, randomBytes(mib, 8))
 	waitCount(t, p, "died with code 0", 1)
 	// Lines from redir start "redir: " (errors) or hold "redir[PID]:"
@@ -120,7 +122,7 @@ func TestActivationErrors(t *testing.T) {
 			tcp := net.JoinHostPort("127.0.0.1", portFree(t, "127.0.0.1"))
 			args, redirArgs := tt.args(tcp, filepath.Join(t.TempDir(), "s"))
 			p := startActivated(t, args, redirArgs...)
-			waitListening(t, tcp)
+			testenv.WaitListening(t, tcp)
 			if c, err := net.Dial("tcp", tcp); err == nil { // starts redir
 				c.Close()
 			}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/redir-project/redir/internal/testenv"
 )
 
 // The real binary with --config: foreground, background, under socket
@@ -19,8 +21,8 @@ func TestConfigFileListens(t *testing.T) {
 	v4, v6 := net.JoinHostPort("127.0.0.1", port), net.JoinHostPort("::1", port)
 	conf := writeConf(t, "two", fmt.Sprintf("# two families\nlisten = %s\nlisten = %s\ntarget = %s\nloglevel = info\n", v4, v6, tw.addr))
 	p := startRedir(t, "-n", "--config", conf)
-	waitListening(t, v4)
-	waitListening(t, v6)
+	testenv.WaitListening(t, v4)
+	testenv.WaitListening(t, v6)
 	tw.check(t, v4, nil, randomBytes(mib, 22))
 	tw.check(t, v6, nil, randomBytes(mib, 23))
 	p.waitLog(t, "listening on "+v4)
@@ -34,7 +36,7 @@ func TestConfigFilePortOnly(t *testing.T) {
 	port := portFree(t, "127.0.0.1", "::1")
 	conf := writeConf(t, "any", "listen = "+port+"\ntarget = "+tw.addr+"\nforeground = yes\n")
 	p := startRedir(t, "--config", conf)
-	waitListening(t, "*:"+port)
+	testenv.WaitListening(t, "*:"+port)
 	tw.check(t, net.JoinHostPort("127.0.0.1", port), nil, randomBytes(1000, 25))
 	tw.check(t, net.JoinHostPort("::1", port), nil, randomBytes(1000, 26))
 	p.stopOK(t)
@@ -69,7 +71,7 @@ func TestConfigFileActivated(t *testing.T) {
 	unused := portFree(t, "127.0.0.1", "::1")
 	conf := writeConf(t, "act", "listen = "+unused+"\ntarget = "+tw.addr+"\nexit-idle-time = 60\n")
 	p := startActivated(t, []string{"-l", addr}, "-l", "debug", "--config", conf)
-	waitListening(t, addr)
+	testenv.WaitListening(t, addr)
 	tw.check(t, addr, nil, randomBytes(mib, 28))
 	p.waitLog(t, "listening on "+addr)
 	if strings.Contains(p.stderr.String(), unused) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/redir-project/redir/cmd/internal/conffile"
+	"github.com/redir-project/redir/internal/testenv"
 )
 
 // Errors at start caused by a value from a --config file name the file,
@@ -95,7 +96,7 @@ func TestConfigFileStartActivated(t *testing.T) {
 	addr := net.JoinHostPort("127.0.0.1", portFree(t, "127.0.0.1"))
 	conf := writeConf(t, "act", "target = "+freeAddr(t, "127.0.0.1")+"\nbind = 192.0.2.1\n")
 	p := startActivated(t, []string{"-l", addr}, "-n", "--config", conf)
-	waitListening(t, addr)
+	testenv.WaitListening(t, addr)
 	dialRetry(t, addr) // systemd-socket-activate starts redir on the first client
 	if code := p.exitCode(t, 10*time.Second); code != 1 {
 		t.Fatalf("exit status %d, want 1", code)
@@ -110,7 +111,7 @@ func TestConfigFileStartActivated(t *testing.T) {
 // TestConfigFileStartTransproxy: transproxy without its capability is
 // named with its line; -p from the command line is not.
 func TestConfigFileStartTransproxy(t *testing.T) {
-	requireRoot(t)
+	testenv.RequireRoot(t)
 	conf := "listen = " + freeAddr(t, "127.0.0.1") + "\ntarget = " + freeAddr(t, "127.0.0.1") + "\ntransproxy = yes\n"
 	const why = "-p/--transproxy: IP_TRANSPARENT needs CAP_NET_ADMIN or CAP_NET_RAW, and this process has neither in its effective set"
 	for _, tc := range []startCase{

@@ -4,6 +4,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/redir-project/redir/internal/testenv"
 )
 
 // TestExitIdleTime: under socket activation, --exit-idle-time=0.5 keeps
@@ -13,7 +15,7 @@ func TestExitIdleTime(t *testing.T) {
 	backend := startBackend(t, "127.0.0.1:0", echo)
 	addr := net.JoinHostPort("127.0.0.1", portFree(t, "127.0.0.1"))
 	p := startActivated(t, []string{"-l", addr}, "--exit-idle-time=0.5", "-l", "info", backend)
-	waitListening(t, addr)
+	testenv.WaitListening(t, addr)
 	c := dialRetry(t, addr) // starts redir
 	roundTrip(t, c, "hello")
 	p.waitLog(t, "listening on")

@@ -27,7 +27,7 @@ func TestInetdTCPWrappers(t *testing.T) {
 		"hosts.allow": "redir: 127.0.0.1\n",
 		"hosts.deny":  "ALL: ALL\n",
 	}, "/usr/sbin/inetd", "-i", "DIR/inetd.conf")
-	waitListening(t, addr)
+	testenv.WaitListening(t, addr)
 	denied := make(chan error, 1)
 	go func() { denied <- testenv.DeniedClient(addr) }()
 	tw.check(t, addr, nil, randomBytes(mib, 12))
@@ -59,7 +59,7 @@ func TestInetdWait(t *testing.T) {
 	addr := net.JoinHostPort("127.0.0.1", portFree(t, "127.0.0.1"))
 	conf := fmt.Sprintf("%s stream tcp wait root %s redir -i --exit-idle-time=0.5 -l info %s\n", addr, redirBin, tw.addr)
 	s := testenv.StartSuperServer(t, map[string]string{"inetd.conf": conf}, "/usr/sbin/inetd", "-i", "DIR/inetd.conf")
-	waitListening(t, addr)
+	testenv.WaitListening(t, addr)
 	tw.check(t, addr, nil, randomBytes(mib, 22))
 	tw.check(t, addr, nil, randomBytes(mib, 23))
 	s.WaitSyslog(t, "no connection for 500ms, exiting", 1)
@@ -77,7 +77,7 @@ func TestInetdUsageError(t *testing.T) {
 	addr := net.JoinHostPort("127.0.0.1", portFree(t, "127.0.0.1"))
 	conf := fmt.Sprintf("%s stream tcp nowait root %s redir -i -l debug\n", addr, redirBin)
 	s := testenv.StartSuperServer(t, map[string]string{"inetd.conf": conf}, "/usr/sbin/inetd", "-i", "DIR/inetd.conf")
-	waitListening(t, addr)
+	testenv.WaitListening(t, addr)
 	c := dialRetry(t, addr)
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	got, err := io.ReadAll(c)

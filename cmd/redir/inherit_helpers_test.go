@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -16,15 +15,6 @@ import (
 
 // Helpers for the tests that run redir under real inetd and
 // systemd-socket-activate.
-
-// requireRoot fails a test that needs root (unshare, mount, inetd's
-// setuid): CI runs as root, so such a test must never skip there.
-func requireRoot(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Fatal("this test runs inetd in a private mount namespace and needs root; run the suite as root (bash test.sh)")
-	}
-}
 
 // portFree returns a port nobody listens on just now, on every host. It
 // comes from outside the ephemeral range: systemd-socket-activate and
@@ -74,28 +64,6 @@ func portsOutsideEphemeral(t *testing.T) (lo, hi int) {
 	}
 	t.Fatalf("ephemeral port range %q leaves no room for fixed ports", b)
 	return 0, 0
-}
-
-// waitListening waits up to 10 s for ss to show a listener on addr: under
-// --accept a connection would start a child, so it must not connect.
-func waitListening(t *testing.T, addr string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		out, err := exec.Command("ss", "-Hltn").Output()
-		if err != nil {
-			t.Fatalf("ss -Hltn: %v", err)
-		}
-		for _, line := range strings.Split(string(out), "\n") {
-			if f := strings.Fields(line); len(f) >= 4 && f[3] == addr {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nothing listens on %s after 10s:\n%s", addr, out)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // randomBytes returns n bytes that differ with seed.

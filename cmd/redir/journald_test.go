@@ -128,7 +128,7 @@ func TestJournaldInetd(t *testing.T) {
 	addr := net.JoinHostPort("127.0.0.1", portFree(t, "127.0.0.1"))
 	p := runIn(t, j, nil, nil, "systemd-socket-activate", "--inetd", "--accept", "-l", addr, "-E", "GORACE",
 		redirBin, "-i", "-l", "debug", "-I", "redir-jinetd", tw.addr)
-	waitListening(t, addr)
+	testenv.WaitListening(t, addr)
 	tw.check(t, addr, nil, randomBytes(64<<10, 22))
 	testenv.CheckFields(t, j.Entry(t, "SYSLOG_IDENTIFIER=redir-jinetd", "REASON=eof"), map[string]string{
 		"_TRANSPORT": "journal", "BYTES_FROM_CLIENT": "65536", "BYTES_FROM_TARGET": "65536", "TARGET": tw.addr,

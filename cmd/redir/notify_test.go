@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redir-project/redir/internal/testenv"
 	"golang.org/x/sys/unix"
 )
 
@@ -213,7 +214,7 @@ func TestNotifyActivation(t *testing.T) {
 	addr := net.JoinHostPort("127.0.0.1", portFree(t, "127.0.0.1"))
 	p := startActivated(t, []string{"-l", addr, "-E", "NOTIFY_SOCKET", "-E", "WATCHDOG_USEC", "-E", "GORACE"},
 		"--drain-timeout=1", backend)
-	waitListening(t, addr)
+	testenv.WaitListening(t, addr)
 	if c, err := net.Dial("tcp", addr); err == nil { // starts redir
 		c.Close()
 	}
@@ -263,7 +264,7 @@ func TestNotifyExitIdle(t *testing.T) {
 	backend := startBackend(t, "127.0.0.1:0", echo)
 	addr := net.JoinHostPort("127.0.0.1", portFree(t, "127.0.0.1"))
 	p := startActivated(t, []string{"-l", addr, "-E", "NOTIFY_SOCKET", "-E", "GORACE"}, "--exit-idle-time=0.3", backend)
-	waitListening(t, addr)
+	testenv.WaitListening(t, addr)
 	if c, err := net.Dial("tcp", addr); err == nil { // starts redir
 		c.Close()
 	}

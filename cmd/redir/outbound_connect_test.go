@@ -43,7 +43,7 @@ func startTinyproxy(t *testing.T, ns, allowed string) string {
 	})
 	addr := net.JoinHostPort("127.0.0.1", port)
 	if ns == "" {
-		waitListening(t, addr)
+		testenv.WaitListening(t, addr)
 	} else {
 		nsWaitListening(t, ns, addr)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redir-project/redir/internal/testenv"
 	"golang.org/x/sys/unix"
 )
 
@@ -23,7 +24,7 @@ var netnsCount atomic.Int64
 // newNetns creates a network namespace with lo up and returns its name.
 func newNetns(t *testing.T) string {
 	t.Helper()
-	requireRoot(t)
+	testenv.RequireRoot(t)
 	name := fmt.Sprintf("redirt%d-%d", os.Getpid(), netnsCount.Add(1))
 	mustRun(t, "ip", "netns", "add", name)
 	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })

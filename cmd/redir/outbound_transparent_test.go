@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/redir-project/redir/internal/testenv"
 )
 
 // transparentRules are the nftables rules a host running redir -p needs
@@ -106,7 +108,7 @@ func TestTransparent(t *testing.T) {
 // is refused at start, before anything is bound, with both named; in the
 // foreground and the background alike.
 func TestTransparentNoCapability(t *testing.T) {
-	requireRoot(t)
+	testenv.RequireRoot(t)
 	checkTransparentRefused(t, "setpriv", []string{"--bounding-set=-all", "--inh-caps=-all"},
 		"-p/--transproxy: IP_TRANSPARENT needs CAP_NET_ADMIN or CAP_NET_RAW")
 }
@@ -118,7 +120,7 @@ func TestTransparentNoCapability(t *testing.T) {
 // every connection. With a network namespace of that user namespace's own
 // (unshare -U -r -n) the same -p starts.
 func TestTransparentUserNamespace(t *testing.T) {
-	requireRoot(t)
+	testenv.RequireRoot(t)
 	checkTransparentRefused(t, "unshare", []string{"--user", "--map-root-user"},
 		"-p/--transproxy: setsockopt IP_TRANSPARENT: operation not permitted; "+
 			"transparent mode needs CAP_NET_RAW or CAP_NET_ADMIN in the host's user namespace (in a unit: PrivateUsers=no)")

@@ -46,7 +46,7 @@ service redir
 		"hosts.allow": "redir: 127.0.0.1\n",
 		"hosts.deny":  "ALL: ALL\n",
 	}, xinetd, "-f", "DIR/xinetd.conf", "-dontfork", "-pidfile", "DIR/xinetd.pid")
-	waitListening(t, addr)
+	testenv.WaitListening(t, addr)
 	tw.check(t, addr, nil, randomBytes(mib, 32))
 	if err := testenv.DeniedClient(addr); err != nil {
 		t.Error(err)
