@@ -46,13 +46,20 @@ func (k *kids) done() {
 }
 
 // busy says whether the relay is not idle: a byte moved either way within
-// the idle timeout, or a connection tied to it is open or ended within it.
+// the idle timeout, a conn is holding bytes back (see Hooks.Wrap), or a
+// connection tied to it is open or ended within the idle timeout.
 func (cp *copier) busy() bool {
-	if time.Since(cp.lastTime()) < cp.idle {
+	if time.Since(cp.lastTime()) < cp.idle || holding(cp.c) || holding(cp.t) {
 		return true
 	}
 	k := cp.kids
 	return k != nil && (k.open.Load() > 0 || time.Since(time.Unix(0, k.ended.Load())) < cp.idle)
+}
+
+// holding says whether c is a wrapper holding bytes back just now.
+func holding(c net.Conn) bool {
+	h, ok := c.(interface{ Holding() bool })
+	return ok && h.Holding()
 }
 
 // abort closes both conns at the drain timeout.

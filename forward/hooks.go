@@ -33,8 +33,11 @@ type Hooks struct {
 	// Wrap, when non-nil, is given every pair about to be relayed, Relay's
 	// included (info.Parent set), and returns the conns to relay in their
 	// place: conns that are not *net.TCPConn are copied in user space. A
-	// returned conn that can half-close must have CloseWrite() error. The
-	// FTP rewriter and the shaper wrap this way.
+	// returned conn that can half-close must have CloseWrite() error. One
+	// whose Read holds bytes back on purpose (the shaper) should have
+	// Holding() bool, true meanwhile: the idle timeout does not run out
+	// while either conn of a pair holds bytes. The FTP rewriter and the
+	// shaper wrap this way.
 	Wrap func(info ConnInfo, client, target net.Conn) (net.Conn, net.Conn)
 }
 

@@ -149,45 +149,60 @@ func TestPacketAloneShapesNothing(t *testing.T) {
 	}
 }
 
-// TestPairPutsOffIdleDeadline checks that in a Pair, a read deadline of
-// one conn does not pass while the other holds a packet back, and passes
-// once that is over; without Pair it passes on time.
-func TestPairPutsOffIdleDeadline(t *testing.T) {
+// TestHolding checks that a conn says it is holding while, and only
+// while, a read holds a packet back: not before the read, not while a
+// read waits for bytes or delivers one at once, not once the packet went;
+// and that a conn shaping nothing never says so. forward's
+// TestIdleWhileHolding checks what a relay makes of it.
+func TestHolding(t *testing.T) {
 	const hold = 300 * time.Millisecond
-	for _, paired := range []bool{true, false} {
-		_, a2 := tcpPair(t)
-		b1, b2 := tcpPair(t)
-		var idle, shaped *Conn
-		cfg := Config{Rate: 8 * 256 * int64(time.Second/hold), Packet: 256} // a packet per hold
-		if paired {
-			idle, shaped = Pair(a2, Config{}, b2, cfg)
-		} else {
-			idle, shaped = Wrap(a2, Config{}), Wrap(b2, cfg)
-		}
-		if _, err := b1.Write(make([]byte, 512)); err != nil {
+	a1, a2 := tcpPair(t)
+	plain := Wrap(a2, Config{Packet: 256})
+	b1, b2 := tcpPair(t)
+	shaped := Wrap(b2, Config{Rate: 8 * 256 * int64(time.Second/hold), Packet: 256}) // a packet per hold
+	buf := make([]byte, 256)
+	waiting := make(chan error, 1)
+	go func() { _, err := io.ReadFull(shaped, buf); waiting <- err }()
+	time.Sleep(20 * time.Millisecond)
+	if shaped.Holding() {
+		t.Error("holding while the read waits for bytes")
+	}
+	for _, c := range []*net.TCPConn{a1, b1} {
+		if _, err := c.Write(make([]byte, 512)); err != nil {
 			t.Fatal(err)
 		}
-		buf := make([]byte, 256)
-		if _, err := io.ReadFull(shaped, buf); err != nil { // goes at once
-			t.Fatal(err)
+	}
+	if err := <-waiting; err != nil { // the first packet goes at once
+		t.Fatal(err)
+	}
+	if shaped.Holding() {
+		t.Error("holding after a packet went at once")
+	}
+	held := make(chan struct{})
+	go func() { io.ReadFull(shaped, buf); close(held) }()
+	if !holdingBefore(shaped, held) {
+		t.Error("never holding while the second packet was held back")
+	}
+	if _, err := io.ReadFull(plain, make([]byte, 512)); err != nil || plain.Holding() {
+		t.Errorf("a conn shaping nothing: read %v, holding %v; want all at once, never holding", err, plain.Holding())
+	}
+	<-held
+	if shaped.Holding() {
+		t.Error("still holding after the held packet went")
+	}
+}
+
+// holdingBefore says whether s was seen holding before done was closed.
+func holdingBefore(s *Conn, done <-chan struct{}) bool {
+	for {
+		select {
+		case <-done:
+			return false
+		default:
 		}
-		held := make(chan time.Time, 1)
-		go func() { io.ReadFull(shaped, buf); held <- time.Now() }() // held back
-		time.Sleep(20 * time.Millisecond)
-		start := time.Now()
-		idle.SetReadDeadline(start.Add(50 * time.Millisecond))
-		if _, err := idle.Read(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
-			t.Fatalf("paired %v: idle read: %v, want the deadline exceeded", paired, err)
+		if s.Holding() {
+			return true
 		}
-		d := time.Since(start)
-		released := (<-held).Sub(start)
-		switch {
-		case paired && d < released:
-			t.Errorf("paired: the deadline passed after %v, before the other conn's packet went at %v", d, released)
-		case paired && d > released+5*time.Second:
-			t.Errorf("paired: the deadline passed %v after the other conn's packet went", d-released)
-		case !paired && d > released:
-			t.Errorf("not paired: the deadline passed after %v, want 50ms, before the packet went at %v", d, released)
-		}
+		time.Sleep(time.Millisecond)
 	}
 }

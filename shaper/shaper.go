@@ -9,19 +9,16 @@
 // one never waits for the other. It holds no buffer: a packet is read
 // straight into the caller's slice and held there until it may go.
 //
-// Pair wraps the two conns of a relayed connection together, so that a
-// read deadline used as an idle timeout does not end the connection
-// while the other direction holds a packet back: bytes are on their way.
+// While a conn holds a packet back it says so (Holding), so that a relay
+// does not take the wait for idleness: bytes are on their way.
 //
 // The package knows nothing of redir's directions (-o) or options; the
 // caller decides which conn's reads to shape.
 package shaper
 
 import (
-	"errors"
 	"math/rand/v2"
 	"net"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,7 +48,6 @@ type Conn struct {
 	wait   time.Duration // no random wait unless positive
 	packet int
 	pace   *pacer // nil: no rate limit
-	pair   *pair  // nil: not wrapped with Pair
 
 	// For tests: rng, when set, draws the random waits instead of the
 	// shared source, and drew, when set, is told each wait drawn.
@@ -59,12 +55,9 @@ type Conn struct {
 	drew func(time.Duration)
 
 	timer     *time.Timer   // reused for every hold; only Read uses it
+	holding   atomic.Bool   // a packet is being held back
 	done      chan struct{} // closed by Close: ends a hold
 	closeOnce sync.Once
-
-	mu       sync.Mutex
-	deadline time.Time // the last read deadline set, and when it was set
-	setAt    time.Time
 }
 
 // Wrap returns c with its reads shaped as cfg says. Reads of the returned
@@ -80,23 +73,6 @@ func Wrap(c net.Conn, cfg Config) *Conn {
 	return s
 }
 
-// Pair wraps the two conns of a relayed connection, a's reads shaped as
-// ac says and b's as bc says (either may shape nothing). While one holds
-// a packet back, a read deadline of the other that passes is put off by
-// as long again: the deadline is taken to be an idle timeout, and the
-// connection is not idle while bytes wait in the shaper.
-func Pair(a net.Conn, ac Config, b net.Conn, bc Config) (*Conn, *Conn) {
-	p := new(pair)
-	sa, sb := Wrap(a, ac), Wrap(b, bc)
-	sa.pair, sb.pair = p, p
-	return sa, sb
-}
-
-// pair is what the two conns of a Pair share.
-type pair struct {
-	holds atomic.Int32 // packets being held back now, either way
-}
-
 // Read reads one packet, at most Config.Packet bytes, and returns it once
 // the random wait and the rate let it go. The wait for bytes to arrive
 // honours the read deadline; holding bytes that have arrived does not, as
@@ -104,12 +80,12 @@ type pair struct {
 // are dropped with the connection.
 func (s *Conn) Read(p []byte) (int, error) {
 	if s.wait <= 0 && s.pace == nil { // Config shapes nothing
-		return s.read(p)
+		return s.Conn.Read(p)
 	}
 	if len(p) > s.packet {
 		p = p[:s.packet]
 	}
-	n, err := s.read(p)
+	n, err := s.Conn.Read(p)
 	if n == 0 {
 		return n, err
 	}
@@ -140,44 +116,6 @@ func (s *Conn) randomWait() time.Duration {
 	return d
 }
 
-// read reads from the wrapped conn. A read deadline that passes while the
-// other conn of a Pair holds a packet back is put off by the time it was
-// set for, again as long as that lasts. A deadline set in the past (to
-// interrupt a read) is never put off.
-func (s *Conn) read(p []byte) (int, error) {
-	for {
-		n, err := s.Conn.Read(p)
-		if n > 0 || s.pair == nil || s.pair.holds.Load() == 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
-			return n, err
-		}
-		s.mu.Lock()
-		span := s.deadline.Sub(s.setAt)
-		s.mu.Unlock()
-		if span <= 0 {
-			return n, err
-		}
-		s.Conn.SetReadDeadline(time.Now().Add(span))
-	}
-}
-
-// SetReadDeadline sets the wrapped conn's read deadline and notes it.
-func (s *Conn) SetReadDeadline(t time.Time) error {
-	s.noteDeadline(t)
-	return s.Conn.SetReadDeadline(t)
-}
-
-// SetDeadline sets the wrapped conn's deadlines and notes the read one.
-func (s *Conn) SetDeadline(t time.Time) error {
-	s.noteDeadline(t)
-	return s.Conn.SetDeadline(t)
-}
-
-func (s *Conn) noteDeadline(t time.Time) {
-	s.mu.Lock()
-	s.deadline, s.setAt = t, time.Now()
-	s.mu.Unlock()
-}
-
 // holdUntil sleeps until t, or returns net.ErrClosed as soon as the conn
 // is closed.
 func (s *Conn) holdUntil(t time.Time) error {
@@ -185,10 +123,8 @@ func (s *Conn) holdUntil(t time.Time) error {
 	if d <= 0 {
 		return nil
 	}
-	if s.pair != nil {
-		s.pair.holds.Add(1)
-		defer s.pair.holds.Add(-1)
-	}
+	s.holding.Store(true)
+	defer s.holding.Store(false)
 	if s.timer == nil {
 		s.timer = time.NewTimer(d)
 	} else {
@@ -202,6 +138,10 @@ func (s *Conn) holdUntil(t time.Time) error {
 		return net.ErrClosed
 	}
 }
+
+// Holding says whether a read is holding a packet back just now: a
+// relay's idle timeout must not run out meanwhile (see forward.Hooks).
+func (s *Conn) Holding() bool { return s.holding.Load() }
 
 // Close closes the conn and ends a hold in progress.
 func (s *Conn) Close() error {

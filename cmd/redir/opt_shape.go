@@ -67,11 +67,10 @@ func (s shapeConfig) shaping() bool { return s.MaxBandwidth > 0 || s.RandomWait 
 
 // shapeWrap is the traffic shaper -m and -w ask for, or nil. It shapes
 // the reads of the conn each shaped direction comes from: the target's
-// for "in", the client's for "out". Both conns are wrapped as a pair even
-// when one direction is not shaped, so that -t does not take a packet the
-// shaper holds back for idleness. Without -m or -w it is nil, so the
-// relay keeps the zero-copy path; -o or -z alone then have nothing to act
-// on, and a notice at start says so rather than ignoring them silently.
+// for "in", the client's for "out"; the other conn is left as it is.
+// Without -m or -w it is nil, so the relay keeps the zero-copy path; -o
+// or -z alone then have nothing to act on, and a notice at start says so
+// rather than ignoring them silently.
 func shapeWrap(cfg config, f *forward.Forwarder) wrapFunc {
 	s := cfg.Shape
 	if !s.shaping() {
@@ -82,19 +81,18 @@ func shapeWrap(cfg config, f *forward.Forwarder) wrapFunc {
 		}
 		return nil
 	}
-	var in, out shaper.Config
 	sc := shaper.Config{Rate: s.MaxBandwidth, Wait: s.RandomWait, Packet: s.Bufsize}
-	if s.WaitInOut&shapeIn != 0 {
-		in = sc
-	}
-	if s.WaitInOut&shapeOut != 0 {
-		out = sc
-	}
 	if f.Log != nil {
 		logShaping(f.Log, s)
 	}
 	return func(_ forward.ConnInfo, client, target net.Conn) (net.Conn, net.Conn) {
-		return shaper.Pair(client, out, target, in)
+		if s.WaitInOut&shapeOut != 0 {
+			client = shaper.Wrap(client, sc)
+		}
+		if s.WaitInOut&shapeIn != 0 {
+			target = shaper.Wrap(target, sc)
+		}
+		return client, target
 	}
 }
 
