@@ -59,7 +59,7 @@ func TestActivationAccept(t *testing.T) {
 	}
 	waitCount(t, p, "died with code 0", 2)
 	for _, s := range []string{"connected=true", "relaying a connection from 127.0.0.1:", "connection done, exiting"} {
-		if n := strings.Count(p.stderr.String(), s); n != 2 {
+		if n := strings.Count(p.Stderr.String(), s); n != 2 {
 			t.Errorf("%q %d times in stderr, want 2", s, n)
 		}
 	}
@@ -81,7 +81,7 @@ func TestActivationInetdStyle(t *testing.T) {
 	waitCount(t, p, "died with code 0", 1)
 	// Lines from redir start "redir: " (errors) or hold "redir[PID]:"
 	// (records); the rest is systemd-socket-activate's.
-	for _, line := range strings.Split(p.stderr.String(), "\n") {
+	for _, line := range strings.Split(p.Stderr.String(), "\n") {
 		if strings.HasPrefix(line, "redir: ") || strings.Contains(line, "redir[") {
 			t.Errorf("redir -i wrote to stderr: %q", line)
 		}
@@ -92,9 +92,9 @@ func TestActivationInetdStyle(t *testing.T) {
 func waitCount(t *testing.T, p *redirProc, s string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for strings.Count(p.stderr.String(), s) < n {
+	for strings.Count(p.Stderr.String(), s) < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("%q not %d times in stderr after 10s:\n%s", s, n, p.stderr)
+			t.Fatalf("%q not %d times in stderr after 10s:\n%s", s, n, p.Stderr)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -129,11 +129,11 @@ func TestActivationErrors(t *testing.T) {
 			if code := p.exitCode(t, 10*time.Second); code != tt.code {
 				t.Fatalf("exit status %d, want %d", code, tt.code)
 			}
-			lines := strings.Split(strings.TrimSpace(p.stderr.String()), "\n")
+			lines := strings.Split(strings.TrimSpace(p.Stderr.String()), "\n")
 			if last := lines[len(lines)-1]; !strings.HasPrefix(last, tt.want) {
 				t.Errorf("last line of stderr %q, want %q", last, tt.want)
 			}
-			if s := p.stderr.String(); strings.Contains(s, "panic") || strings.Contains(s, "goroutine") {
+			if s := p.Stderr.String(); strings.Contains(s, "panic") || strings.Contains(s, "goroutine") {
 				t.Errorf("stderr shows a crash:\n%s", s)
 			}
 		})

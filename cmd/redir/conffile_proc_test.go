@@ -74,7 +74,7 @@ func TestConfigFileActivated(t *testing.T) {
 	testenv.WaitListening(t, addr)
 	tw.check(t, addr, nil, randomBytes(mib, 28))
 	p.waitLog(t, "listening on "+addr)
-	if strings.Contains(p.stderr.String(), unused) {
+	if strings.Contains(p.Stderr.String(), unused) {
 		t.Errorf("redir mentions the file's listen port %s under activation", unused)
 	}
 	p.stopOK(t)

@@ -47,7 +47,7 @@ func checkStartError(t *testing.T, tc startCase, prog string, progArgs ...string
 		t.Fatalf("exit status %d, want 1", code)
 	}
 	want := "redir: " + strings.ReplaceAll(tc.want, "CONF", conf) + "\n"
-	if got := p.stderr.String(); got != want {
+	if got := p.Stderr.String(); got != want {
 		t.Errorf("stderr\n got %q\nwant %q", got, want)
 	}
 }
@@ -101,10 +101,10 @@ func TestConfigFileStartActivated(t *testing.T) {
 	if code := p.exitCode(t, 10*time.Second); code != 1 {
 		t.Fatalf("exit status %d, want 1", code)
 	}
-	lines := strings.Split(strings.TrimSpace(p.stderr.String()), "\n")
+	lines := strings.Split(strings.TrimSpace(p.Stderr.String()), "\n")
 	want := "redir: " + conf + ":2: bind: -b 192.0.2.1: address not usable on this host: bind: cannot assign requested address"
-	if last := lines[len(lines)-1]; last != want || strings.Count(p.stderr.String(), "redir: ") != 1 {
-		t.Errorf("stderr %q\nwant one redir line, the last: %q", p.stderr.String(), want)
+	if last := lines[len(lines)-1]; last != want || strings.Count(p.Stderr.String(), "redir: ") != 1 {
+		t.Errorf("stderr %q\nwant one redir line, the last: %q", p.Stderr.String(), want)
 	}
 }
 

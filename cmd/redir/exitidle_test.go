@@ -21,8 +21,8 @@ func TestExitIdleTime(t *testing.T) {
 	p.waitLog(t, "listening on")
 	// Open and silent for 3 idle times, then busy for a while.
 	select {
-	case <-p.done:
-		t.Fatalf("redir exited while a connection was open:\n%s", p.stderr)
+	case <-p.Done:
+		t.Fatalf("redir exited while a connection was open:\n%s", p.Stderr)
 	case <-time.After(1500 * time.Millisecond):
 	}
 	c2 := dialRetry(t, addr)

@@ -37,7 +37,7 @@ func TestFileLimitLoweredWhileRunning(t *testing.T) {
 	p := startRedir(t, "-n", "-l", "err", addr, backend)
 	dialRetry(t, addr).Close()
 	lim := unix.Rlimit{Cur: 64, Max: 64}
-	if err := unix.Prlimit(p.cmd.Process.Pid, unix.RLIMIT_NOFILE, &lim, nil); err != nil {
+	if err := unix.Prlimit(p.Cmd.Process.Pid, unix.RLIMIT_NOFILE, &lim, nil); err != nil {
 		t.Fatal(err)
 	}
 	// All 100 connected before any sends, so that the relayed ones hold
@@ -45,10 +45,10 @@ func TestFileLimitLoweredWhileRunning(t *testing.T) {
 	// the clients; some may be dropped with a logged dial error.
 	hammerTogether(t, addr, 100)
 	checkServingAndIdle(t, p, addr)
-	if !strings.Contains(p.stderr.String(), "too many open files") {
-		t.Errorf("the limit was never hit: no EMFILE logged:\n%s", p.stderr)
+	if !strings.Contains(p.Stderr.String(), "too many open files") {
+		t.Errorf("the limit was never hit: no EMFILE logged:\n%s", p.Stderr)
 	}
-	if n := strings.Count(p.stderr.String(), "accept failing"); n > 20 {
+	if n := strings.Count(p.Stderr.String(), "accept failing"); n > 20 {
 		t.Errorf("accept errors logged %d times: want once per episode", n)
 	}
 }
@@ -125,9 +125,9 @@ func checkServingAndIdle(t *testing.T, p *redirProc, addr string) {
 		t.Fatal("redir no longer relays after the file limit was hit")
 	}
 	time.Sleep(1500 * time.Millisecond) // let a backoff of up to 1 s run out
-	before := cpuTicks(t, p.cmd.Process.Pid)
+	before := cpuTicks(t, p.Cmd.Process.Pid)
 	time.Sleep(time.Second)
-	if used := cpuTicks(t, p.cmd.Process.Pid) - before; used > 10 {
+	if used := cpuTicks(t, p.Cmd.Process.Pid) - before; used > 10 {
 		t.Errorf("redir used %d clock ticks of CPU in an idle second: spinning", used)
 	}
 }

@@ -68,7 +68,7 @@ func TestFTPEndToEnd(t *testing.T) {
 // come in on the listening port) names its control connection.
 func checkParents(t *testing.T, p *redirProc) {
 	t.Helper()
-	for _, line := range strings.Split(p.stderr.String(), "\n") {
+	for _, line := range strings.Split(p.Stderr.String(), "\n") {
 		if !strings.Contains(line, "Disconnect after") {
 			continue
 		}

@@ -61,7 +61,7 @@ func TestFTPRefusalsEndConnection(t *testing.T) {
 	}
 	p.waitLog(t, `bytes_from_client=0 `)
 	p.waitLog(t, `reason=error error="ftp: 8 PORT or EPRT commands or passive replies refused, control connection closed"`)
-	if n := strings.Count(p.stderr.String(), "bounce refused"); n != 8 {
+	if n := strings.Count(p.Stderr.String(), "bounce refused"); n != 8 {
 		t.Errorf("%d bounce records, want 8", n)
 	}
 }

@@ -51,7 +51,7 @@ func TestJournaldRecords(t *testing.T) {
 	backend := startBackend(t, "127.0.0.1:0", echo)
 	addr := freeAddr(t, "127.0.0.1")
 	p := runIn(t, j, nil, nil, redirBin, "-n", "-s", "-l", "info", "-I", "redir-jtest", addr, backend)
-	pid := strconv.Itoa(p.cmd.Process.Pid)
+	pid := strconv.Itoa(p.Cmd.Process.Pid)
 	client := relayOne(t, addr)
 	e := j.Entry(t, "SYSLOG_IDENTIFIER=redir-jtest", "REASON=eof", "CLIENT="+client)
 	testenv.CheckFields(t, e, map[string]string{
@@ -66,7 +66,7 @@ func TestJournaldRecords(t *testing.T) {
 	p.stopOK(t)
 	testenv.CheckFields(t, j.Entry(t, "SYSLOG_IDENTIFIER=redir-jtest", "MESSAGE=stopped"),
 		map[string]string{"CONNECTIONS": "1", "BYTES_FROM_CLIENT": "5"})
-	if s := p.stderr.String(); s != "" {
+	if s := p.Stderr.String(); s != "" {
 		t.Errorf("records on stderr too:\n%s", s)
 	}
 }
@@ -135,7 +135,7 @@ func TestJournaldInetd(t *testing.T) {
 	})
 	j.Entry(t, "SYSLOG_IDENTIFIER=redir-jinetd", "PRIORITY=7", "CONNECTED=true") // the debug record
 	waitCount(t, p, "died with code 0", 1)
-	for _, line := range strings.Split(p.stderr.String(), "\n") {
+	for _, line := range strings.Split(p.Stderr.String(), "\n") {
 		if strings.HasPrefix(line, "redir: ") || strings.Contains(line, "redir-jinetd[") {
 			t.Errorf("redir -i wrote to stderr: %q", line)
 		}

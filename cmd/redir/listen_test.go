@@ -57,7 +57,7 @@ func TestRuntimeErrors(t *testing.T) {
 			if code := p.exitCode(t, 10*time.Second); code != 1 {
 				t.Fatalf("exit status %d, want 1", code)
 			}
-			checkOneLineError(t, p.stderr.String(), tc.want...)
+			checkOneLineError(t, p.Stderr.String(), tc.want...)
 		})
 	}
 }

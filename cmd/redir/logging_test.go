@@ -24,7 +24,7 @@ func TestLogInfoDisconnectRecord(t *testing.T) {
 	c.Close()
 	p.waitLog(t, "Disconnect")
 	var record string
-	for _, line := range strings.Split(p.stderr.String(), "\n") {
+	for _, line := range strings.Split(p.Stderr.String(), "\n") {
 		if strings.Contains(line, "Disconnect") {
 			record = line
 		}
@@ -45,7 +45,7 @@ func TestLogNonePrintsNothing(t *testing.T) {
 	roundTrip(t, c, "quiet")
 	c.Close()
 	p.stopOK(t)
-	if s := p.stderr.String(); s != "" {
+	if s := p.Stderr.String(); s != "" {
 		t.Fatalf("-l none printed %q", s)
 	}
 }
@@ -60,7 +60,7 @@ func TestLogErrShowsDialError(t *testing.T) {
 		t.Fatalf("read %d bytes from a refused target", n)
 	}
 	p.waitLog(t, "connection refused")
-	s := p.stderr.String()
+	s := p.Stderr.String()
 	for _, want := range []string{"ERROR", `reason="dial error"`, "target=" + target} {
 		if !strings.Contains(s, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, s)

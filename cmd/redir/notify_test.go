@@ -199,9 +199,9 @@ func TestNotifyForeground(t *testing.T) {
 	addr := freeAddr(t, "127.0.0.1")
 	p := startRedir(t, "-n", "-l", "info", "--drain-timeout=1", addr, backend)
 	checkNotifyLife(t, s, p, addr, 0)
-	s.checkPIDs(t, p.cmd.Process.Pid)
-	if !strings.Contains(p.stderr.String(), "reason=shutdown") {
-		t.Errorf("the open connection was not cut at the drain timeout:\n%s", p.stderr)
+	s.checkPIDs(t, p.Cmd.Process.Pid)
+	if !strings.Contains(p.Stderr.String(), "reason=shutdown") {
+		t.Errorf("the open connection was not cut at the drain timeout:\n%s", p.Stderr)
 	}
 }
 
@@ -219,7 +219,7 @@ func TestNotifyActivation(t *testing.T) {
 		c.Close()
 	}
 	checkNotifyLife(t, s, p, addr, 1)
-	s.checkPIDs(t, p.cmd.Process.Pid)
+	s.checkPIDs(t, p.Cmd.Process.Pid)
 }
 
 // TestNotifyBackground: the background child notifies, not the parent,
@@ -273,5 +273,5 @@ func TestNotifyExitIdle(t *testing.T) {
 		t.Fatalf("exit status %d, want 0", code)
 	}
 	s.wait(t, ready, "STOPPING=1")
-	s.checkPIDs(t, p.cmd.Process.Pid)
+	s.checkPIDs(t, p.Cmd.Process.Pid)
 }

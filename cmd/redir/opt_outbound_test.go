@@ -82,5 +82,5 @@ func TestFTPProxyProtocolRefused(t *testing.T) {
 	if code := p.exitCode(t, 10*time.Second); code != 2 {
 		t.Fatalf("exit status %d, want 2", code)
 	}
-	checkOneLineError(t, p.stderr.String(), want)
+	checkOneLineError(t, p.Stderr.String(), want)
 }

@@ -35,5 +35,5 @@ func TestBindNotOnHostIPv6(t *testing.T) {
 	if code := p.exitCode(t, 10*time.Second); code != 1 {
 		t.Fatalf("exit status %d, want 1", code)
 	}
-	checkOneLineError(t, p.stderr.String(), "2001:db8::99", "not usable")
+	checkOneLineError(t, p.Stderr.String(), "2001:db8::99", "not usable")
 }

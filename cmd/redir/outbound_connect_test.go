@@ -140,7 +140,7 @@ func TestConnectDenied(t *testing.T) {
 	}
 	p.waitLog(t, "dial error")
 	p.waitLog(t, "403 Access violation")
-	if log := p.stderr.String(); !strings.Contains(log, "the proxy refused CONNECT to "+backend) || strings.Contains(log, "outbound:") {
+	if log := p.Stderr.String(); !strings.Contains(log, "the proxy refused CONNECT to "+backend) || strings.Contains(log, "outbound:") {
 		t.Errorf("the record does not say once that the proxy refused CONNECT to %s:\n%s", backend, log)
 	}
 	p.stopOK(t)

@@ -51,8 +51,8 @@ func startNginx(t *testing.T, ns string) string {
 			return filepath.Join(dir, "access.log")
 		}
 		select {
-		case <-p.done:
-			t.Fatalf("nginx exited: %v\n%s", p.Err, p.stderr)
+		case <-p.Done:
+			t.Fatalf("nginx exited: %v\n%s", p.Err, p.Stderr)
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {

@@ -149,7 +149,7 @@ func checkTransparentRefused(t *testing.T, prog string, args []string, want stri
 			if code := p.exitCode(t, 10*time.Second); code != 1 {
 				t.Fatalf("exit status %d, want 1", code)
 			}
-			checkOneLineError(t, p.stderr.String(), want)
+			checkOneLineError(t, p.Stderr.String(), want)
 		})
 	}
 }

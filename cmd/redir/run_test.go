@@ -19,9 +19,6 @@ import (
 // are the Proc's, under the names the tests use.
 type redirProc struct {
 	*testenv.Proc
-	cmd    *exec.Cmd
-	stderr *testenv.Buffer
-	done   <-chan struct{}
 }
 
 func startRedir(t *testing.T, args ...string) *redirProc {
@@ -41,7 +38,7 @@ func startProc(t *testing.T, name string, args ...string) *redirProc {
 func startCmd(t *testing.T, cmd *exec.Cmd, label string) *redirProc {
 	t.Helper()
 	p := testenv.Start(t, cmd, label)
-	return &redirProc{Proc: p, cmd: p.Cmd, stderr: p.Stderr, done: p.Done}
+	return &redirProc{Proc: p}
 }
 
 // exitCode waits up to timeout for the process to end and returns its exit
@@ -49,7 +46,7 @@ func startCmd(t *testing.T, cmd *exec.Cmd, label string) *redirProc {
 func (p *redirProc) exitCode(t *testing.T, timeout time.Duration) int {
 	t.Helper()
 	select {
-	case <-p.done:
+	case <-p.Done:
 	case <-time.After(timeout):
 		t.Fatalf("redir still running after %v", timeout)
 	}
@@ -67,9 +64,9 @@ func (p *redirProc) exitCode(t *testing.T, timeout time.Duration) int {
 func (p *redirProc) waitLog(t *testing.T, s string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(p.stderr.String(), s) {
+	for !strings.Contains(p.Stderr.String(), s) {
 		if time.Now().After(deadline) {
-			t.Fatalf("no %q in stderr after 10s:\n%s", s, p.stderr)
+			t.Fatalf("no %q in stderr after 10s:\n%s", s, p.Stderr)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -86,7 +83,7 @@ func (p *redirProc) stopOK(t *testing.T) {
 
 func (p *redirProc) signal(t *testing.T, sig syscall.Signal) {
 	t.Helper()
-	if err := p.cmd.Process.Signal(sig); err != nil {
+	if err := p.Cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -187,8 +184,8 @@ func TestShutdownDrainsOpenTransfer(t *testing.T) {
 				t.Fatalf("exit status %d, want 0", code)
 			}
 			for _, s := range []string{"reason=eof", "NOTICE stopped"} {
-				if !strings.Contains(p.stderr.String(), s) {
-					t.Errorf("no %q in stderr:\n%s", s, p.stderr)
+				if !strings.Contains(p.Stderr.String(), s) {
+					t.Errorf("no %q in stderr:\n%s", s, p.Stderr)
 				}
 			}
 		})
@@ -235,7 +232,7 @@ func TestShutdownDrainTimeoutCuts(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("shutdown took %v with --drain-timeout=1", d)
 	}
-	if s := p.stderr.String(); !strings.Contains(s, "reason=shutdown") {
+	if s := p.Stderr.String(); !strings.Contains(s, "reason=shutdown") {
 		t.Errorf("no reason=shutdown record in stderr:\n%s", s)
 	}
 }

@@ -203,9 +203,9 @@ func TestShapeMemoryBounded(t *testing.T) {
 		go io.CopyN(c, zeroes{}, 1<<40)
 	}
 	time.Sleep(time.Second)
-	before := vmRSS(t, p.cmd.Process.Pid)
+	before := vmRSS(t, p.Cmd.Process.Pid)
 	time.Sleep(2 * time.Second)
-	after := vmRSS(t, p.cmd.Process.Pid)
+	after := vmRSS(t, p.Cmd.Process.Pid)
 	t.Logf("redir's resident memory: %d KiB after 1 s, %d KiB after 3 s", before, after)
 	if after > before+4<<10 {
 		t.Errorf("redir's resident memory grew from %d KiB to %d KiB in 2 s", before, after)
@@ -269,7 +269,7 @@ func TestShapeOffKeepsSplice(t *testing.T) {
 // and waits for strace to exit with it.
 func stopTraced(t *testing.T, p *redirProc) {
 	t.Helper()
-	tracer := strconv.Itoa(p.cmd.Process.Pid)
+	tracer := strconv.Itoa(p.Cmd.Process.Pid)
 	kids, err := os.ReadFile(filepath.Join("/proc", tracer, "task", tracer, "children"))
 	if err != nil {
 		t.Fatal(err)
