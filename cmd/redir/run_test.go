@@ -15,11 +15,9 @@ import (
 )
 
 // redirProc is a process a test started: redir, or a program that runs
-// it in the foreground; the test's cleanup kills it. cmd, stderr and done
-// are the Proc's, under the names the tests use.
-type redirProc struct {
-	*testenv.Proc
-}
+// it in the foreground; the test's cleanup kills it. Its methods are the
+// checks the tests make on redir.
+type redirProc struct{ *testenv.Proc }
 
 func startRedir(t *testing.T, args ...string) *redirProc {
 	t.Helper()
@@ -37,8 +35,7 @@ func startProc(t *testing.T, name string, args ...string) *redirProc {
 // one; Cleanup kills it and, when the test failed, logs the buffer.
 func startCmd(t *testing.T, cmd *exec.Cmd, label string) *redirProc {
 	t.Helper()
-	p := testenv.Start(t, cmd, label)
-	return &redirProc{Proc: p}
+	return &redirProc{testenv.Start(t, cmd, label)}
 }
 
 // exitCode waits up to timeout for the process to end and returns its exit
