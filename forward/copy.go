@@ -108,7 +108,7 @@ func (cp *copier) copyHalf(dst, src net.Conn, n *int64, errc chan<- error) {
 		}
 		switch {
 		case err == io.EOF:
-			errc <- closeWrite(dst)
+			errc <- CloseWrite(dst)
 			return
 		case errors.Is(err, os.ErrDeadlineExceeded) && cp.busy():
 			continue // the other direction, or a child, is busy: not idle
@@ -180,13 +180,4 @@ func classifyErrno(err error) string {
 		return ReasonReset
 	}
 	return ReasonError
-}
-
-// closeWrite passes a half-close on; a conn that cannot half-close is
-// closed whole, the nearest it can come.
-func closeWrite(c net.Conn) error {
-	if cw, ok := c.(interface{ CloseWrite() error }); ok {
-		return cw.CloseWrite()
-	}
-	return c.Close()
 }

@@ -41,6 +41,16 @@ type Hooks struct {
 	Wrap func(info ConnInfo, client, target net.Conn) (net.Conn, net.Conn)
 }
 
+// CloseWrite half-closes c, as the relay does when c's peer ended: with
+// c's CloseWrite when it has one, else by closing c whole, the nearest it
+// can come. A wrapper's CloseWrite may pass a half-close on with it.
+func CloseWrite(c net.Conn) error {
+	if cw, ok := c.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return c.Close()
+}
+
 // hooked says whether a hook is set, so the raw accept path is off.
 func (f *Forwarder) hooked() bool { return f.Hooks.Dial != nil || f.Hooks.Wrap != nil }
 

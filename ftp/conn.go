@@ -3,6 +3,8 @@ package ftp
 import (
 	"net"
 	"sync"
+
+	"github.com/redir-project/redir/forward"
 )
 
 // ctlConn is one side of the control connection: what is read from it
@@ -15,7 +17,7 @@ type ctlConn struct {
 }
 
 func (c *ctlConn) Read(p []byte) (int, error) { return c.lines.Read(p) }
-func (c *ctlConn) CloseWrite() error          { return closeWrite(c.Conn) }
+func (c *ctlConn) CloseWrite() error          { return forward.CloseWrite(c.Conn) }
 
 // Close closes the conn and ends the session, waiting for its data
 // goroutines: after it returns, the session calls Relay no more.
@@ -32,11 +34,3 @@ func (c *ctlConn) Close() error {
 type clientConn struct{ ctlConn }
 
 func (c *clientConn) Write(p []byte) (int, error) { return c.s.toc.Write(p) }
-
-// closeWrite half-closes c, or closes it when it cannot half-close.
-func closeWrite(c net.Conn) error {
-	if cw, ok := c.(interface{ CloseWrite() error }); ok {
-		return cw.CloseWrite()
-	}
-	return c.Close()
-}
