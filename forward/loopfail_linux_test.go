@@ -22,9 +22,9 @@ import (
 // epoll_wait error in its record, the listener stops with an error record,
 // and Serve returns the error instead of serving nothing for ever.
 func TestLoopFailureServe(t *testing.T) {
-	ln := lfListen(t)
+	ln := reviewListen(t)
 	logs := &lfLog{}
-	f := &Forwarder{Target: lfEcho(t), Log: slog.New(logs), DrainTimeout: 10 * time.Second}
+	f := &Forwarder{Target: reviewEcho(t), Log: slog.New(logs), DrainTimeout: 10 * time.Second}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	errc := make(chan error, 1)
@@ -112,7 +112,7 @@ func refused(t *testing.T, r *reactor) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	target := netip.MustParseAddrPort(lfListen(t).Addr().String())
+	target := netip.MustParseAddrPort(reviewListen(t).Addr().String())
 	r.connect(&session{id: 2}, fd, []netip.AddrPort{target}, nil, time.Second, done, register)
 	select {
 	case res := <-ends:
@@ -141,20 +141,10 @@ func breakLoop(t *testing.T, l *loop) {
 	l.wake()
 }
 
-func lfListen(t *testing.T) net.Listener {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	return ln
-}
-
 // lfConnPair is a loopback TCP connection, both ends closed at cleanup.
 func lfConnPair(t *testing.T) (ours, peer *net.TCPConn) {
 	t.Helper()
-	ln := lfListen(t)
+	ln := reviewListen(t)
 	d, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -166,27 +156,6 @@ func lfConnPair(t *testing.T) (ours, peer *net.TCPConn) {
 	t.Cleanup(func() { d.Close(); a.Close() })
 	d.SetDeadline(time.Now().Add(10 * time.Second))
 	return a.(*net.TCPConn), d.(*net.TCPConn)
-}
-
-// lfEcho is a target that echoes until EOF.
-func lfEcho(t *testing.T) string {
-	ln := lfListen(t)
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(20 * time.Second))
-				io.Copy(c, c)
-			})
-		}
-	})
-	return ln.Addr().String()
 }
 
 // lfRoundTrip connects to addr and checks that a ping comes back.
