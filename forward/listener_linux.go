@@ -83,9 +83,14 @@ func (r *reactor) slotFreed() {
 	}
 }
 
+// addListener makes l watch a; a loop that failed refuses, as it stopped
+// the listeners it watched then (see shutdown).
 func (l *loop) addListener(a *acceptor) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.err != nil {
+		return l.err
+	}
 	w := &watchedListener{a: a}
 	if err := l.watchListener(w); err != nil {
 		return err

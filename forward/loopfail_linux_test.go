@@ -122,6 +122,10 @@ func refused(t *testing.T, r *reactor) {
 	case <-time.After(5 * time.Second):
 		t.Error("connect on a failed loop did not end within 5 s")
 	}
+	a := &acceptor{fd: fd, errc: make(chan error, 1)}
+	if err := r.addListener(a); !errors.Is(err, unix.EINVAL) {
+		t.Errorf("a listener added to failed loops: %v, want their error (EINVAL)", err)
+	}
 }
 
 // breakLoop makes l's epoll_wait fail: its epoll descriptor's number now
