@@ -10,7 +10,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,20 +22,24 @@ import (
 // and Serve returns the error instead of serving nothing for ever.
 func TestLoopFailureServe(t *testing.T) {
 	ln := reviewListen(t)
-	logs := &lfLog{}
+	logs := &reviewLog{}
 	f := &Forwarder{Target: reviewEcho(t), Log: slog.New(logs), DrainTimeout: 10 * time.Second}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	errc := make(chan error, 1)
 	go func() { errc <- f.Serve(ctx, ln) }()
-	open := lfRoundTrip(t, ln.Addr().String())
-	lfRoundTrip(t, ln.Addr().String()).Close()
+	open, err := reviewPing(ln.Addr().String(), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { open.Close() })
+	if err := reviewRoundTrip(ln.Addr().String(), 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	// The record of that connection, made on a loop, orders what Serve set
 	// up (f.relay) before what this goroutine reads from here on.
-	logs.wait(t, func(r lfRecord) bool { return r.attrs["reason"] == ReasonEOF })
-	for _, l := range f.relay.loops {
-		breakLoop(t, l)
-	}
+	logs.waitFor(t, func(r reviewRecord) bool { return r.attrs["reason"] == ReasonEOF })
+	breakLoops(t, f.relay.loops)
 	select {
 	case err := <-errc:
 		if !errors.Is(err, unix.EINVAL) || !strings.Contains(err.Error(), "epoll_wait") {
@@ -49,11 +52,11 @@ func TestLoopFailureServe(t *testing.T) {
 	if n, err := open.Read(make([]byte, 1)); err == nil {
 		t.Errorf("the connection the failed loop relayed is still open: read %d bytes", n)
 	}
-	logs.wait(t, func(r lfRecord) bool {
+	logs.waitFor(t, func(r reviewRecord) bool {
 		return r.level == slog.LevelError && r.msg == "relay loop failed, listener stopped" &&
 			strings.Contains(r.attrs["error"], "epoll_wait")
 	})
-	logs.wait(t, func(r lfRecord) bool {
+	logs.waitFor(t, func(r reviewRecord) bool {
 		return r.attrs["reason"] == ReasonError && strings.Contains(r.attrs["error"], "epoll_wait")
 	})
 }
@@ -67,8 +70,8 @@ func TestLoopFailureAfterwards(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	breakLoops(t, r.loops)
 	for _, l := range r.loops {
-		breakLoop(t, l)
 		select {
 		case <-l.exited:
 		case <-time.After(5 * time.Second):
@@ -122,27 +125,45 @@ func refused(t *testing.T, r *reactor) {
 	case <-time.After(5 * time.Second):
 		t.Error("connect on a failed loop did not end within 5 s")
 	}
-	a := &acceptor{fd: fd, errc: make(chan error, 1)}
+	// fd is the connect's now (it may have closed it): -1 instead, which a
+	// failed loop's addListener returns before it looks at.
+	a := &acceptor{fd: -1, errc: make(chan error, 1)}
 	if err := r.addListener(a); !errors.Is(err, unix.EINVAL) {
 		t.Errorf("a listener added to failed loops: %v, want their error (EINVAL)", err)
 	}
 }
 
-// breakLoop makes l's epoll_wait fail: its epoll descriptor's number now
-// names /dev/null (EINVAL: not an epoll instance), atomically, so no other
-// descriptor can take the number. A wait in progress holds the old epoll
-// instance and wakes on the eventfd; the next one fails.
-func breakLoop(t *testing.T, l *loop) {
+// breakLoops makes the loops' epoll_wait fail: each epoll descriptor's
+// number now names /dev/null (EINVAL: not an epoll instance), atomically,
+// so no other descriptor can take the number. A wait in progress holds the
+// old epoll instance and wakes on the eventfd; the next one fails. Every
+// number is replaced before any loop is woken, with every loop's lock
+// held: a loop that fails (shutdown takes its lock) makes Serve stop the
+// others (stop takes theirs) and close their descriptors, and a number
+// closed before its dup3 could name another descriptor of this process
+// by then, which dup3 would replace.
+func breakLoops(t *testing.T, loops []*loop) {
 	t.Helper()
 	null, err := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer unix.Close(null)
-	if err := unix.Dup3(null, l.epfd, unix.O_CLOEXEC); err != nil {
+	for _, l := range loops {
+		l.mu.Lock()
+	}
+	for _, l := range loops {
+		err = errors.Join(err, unix.Dup3(null, l.epfd, unix.O_CLOEXEC))
+	}
+	for _, l := range loops {
+		l.mu.Unlock()
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
-	l.wake()
+	for _, l := range loops {
+		l.wake()
+	}
 }
 
 // lfConnPair is a loopback TCP connection, both ends closed at cleanup.
@@ -160,64 +181,4 @@ func lfConnPair(t *testing.T) (ours, peer *net.TCPConn) {
 	t.Cleanup(func() { d.Close(); a.Close() })
 	d.SetDeadline(time.Now().Add(10 * time.Second))
 	return a.(*net.TCPConn), d.(*net.TCPConn)
-}
-
-// lfRoundTrip connects to addr and checks that a ping comes back.
-func lfRoundTrip(t *testing.T, addr string) net.Conn {
-	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	c.SetDeadline(time.Now().Add(5 * time.Second))
-	buf := []byte("ping")
-	if _, err := c.Write(buf); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "ping" {
-		t.Fatalf("round trip: %q, %v", buf, err)
-	}
-	return c
-}
-
-// lfLog keeps every record with its attributes as strings.
-type lfLog struct {
-	mu   sync.Mutex
-	recs []lfRecord
-}
-
-type lfRecord struct {
-	level slog.Level
-	msg   string
-	attrs map[string]string
-}
-
-func (h *lfLog) Enabled(context.Context, slog.Level) bool { return true }
-func (h *lfLog) WithAttrs([]slog.Attr) slog.Handler       { return h }
-func (h *lfLog) WithGroup(string) slog.Handler            { return h }
-func (h *lfLog) Handle(_ context.Context, r slog.Record) error {
-	rec := lfRecord{level: r.Level, msg: r.Message, attrs: map[string]string{}}
-	r.Attrs(func(a slog.Attr) bool { rec.attrs[a.Key] = a.Value.String(); return true })
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.recs = append(h.recs, rec)
-	return nil
-}
-
-// wait waits up to 5 s for a record that match accepts.
-func (h *lfLog) wait(t *testing.T, match func(lfRecord) bool) {
-	t.Helper()
-	for range 500 {
-		h.mu.Lock()
-		for _, r := range h.recs {
-			if match(r) {
-				h.mu.Unlock()
-				return
-			}
-		}
-		h.mu.Unlock()
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Error("no matching record within 5 s")
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -137,62 +138,102 @@ func reviewEcho(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// reviewRoundTrip checks that a ping to addr comes back within the time.
 func reviewRoundTrip(addr string, within time.Duration) error {
-	c, err := net.DialTimeout("tcp", addr, within)
-	if err != nil {
-		return err
+	c, err := reviewPing(addr, within)
+	if err == nil {
+		c.Close()
 	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(within))
-	if _, err := c.Write([]byte("ping")); err != nil {
-		return err
-	}
-	buf := make([]byte, 4)
-	if _, err := io.ReadFull(c, buf); err != nil {
-		return err
-	}
-	if string(buf) != "ping" {
-		return errors.New("echo garbled: " + string(buf))
-	}
-	return nil
+	return err
 }
 
-// reviewLog keeps the reason of every connection record.
+// reviewPing is reviewRoundTrip that leaves the conn open for the caller,
+// with its deadline set to within from now.
+func reviewPing(addr string, within time.Duration) (net.Conn, error) {
+	c, err := net.DialTimeout("tcp", addr, within)
+	if err != nil {
+		return nil, err
+	}
+	c.SetDeadline(time.Now().Add(within))
+	buf := []byte("ping")
+	if _, err := c.Write(buf); err == nil {
+		_, err = io.ReadFull(c, buf)
+	}
+	if err == nil && string(buf) != "ping" {
+		err = errors.New("echo garbled: " + string(buf))
+	}
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// reviewLog keeps every record with its attributes as strings.
 type reviewLog struct {
-	mu      sync.Mutex
-	reasons []string
+	mu   sync.Mutex
+	recs []reviewRecord
+}
+
+type reviewRecord struct {
+	level slog.Level
+	msg   string
+	attrs map[string]string
 }
 
 func (h *reviewLog) Enabled(context.Context, slog.Level) bool { return true }
 func (h *reviewLog) WithAttrs([]slog.Attr) slog.Handler       { return h }
 func (h *reviewLog) WithGroup(string) slog.Handler            { return h }
 func (h *reviewLog) Handle(_ context.Context, r slog.Record) error {
-	r.Attrs(func(a slog.Attr) bool {
-		if a.Key == "reason" {
-			h.mu.Lock()
-			h.reasons = append(h.reasons, a.Value.String())
-			h.mu.Unlock()
-		}
-		return true
-	})
+	rec := reviewRecord{level: r.Level, msg: r.Message, attrs: map[string]string{}}
+	r.Attrs(func(a slog.Attr) bool { rec.attrs[a.Key] = a.Value.String(); return true })
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.recs = append(h.recs, rec)
 	return nil
 }
 
-// wait returns the reasons once there are n records, failing after within.
+// reasons is the reason of every connection record so far.
+func (h *reviewLog) reasons() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var got []string
+	for _, r := range h.recs {
+		if reason, ok := r.attrs["reason"]; ok {
+			got = append(got, reason)
+		}
+	}
+	return got
+}
+
+// wait returns the reasons once there are n connection records, failing
+// after within.
 func (h *reviewLog) wait(t *testing.T, n int, within time.Duration) []string {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
-		h.mu.Lock()
-		got := append([]string(nil), h.reasons...)
-		h.mu.Unlock()
-		if len(got) >= n {
+		if got := h.reasons(); len(got) >= n {
 			return got
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	t.Fatalf("fewer than %d connection records after %v", n, within)
 	return nil
+}
+
+// waitFor waits up to 5 s for a record that match accepts.
+func (h *reviewLog) waitFor(t *testing.T, match func(reviewRecord) bool) {
+	t.Helper()
+	for range 500 {
+		h.mu.Lock()
+		found := slices.ContainsFunc(h.recs, match)
+		h.mu.Unlock()
+		if found {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Error("no matching record within 5 s")
 }
 
 // reviewServe runs f.Serve on lns until the test ends, with an immediate
