@@ -90,13 +90,24 @@ func (cp *copier) run() result {
 	return r
 }
 
+// idleGrace is how long a read deadline that found the relay idle waits
+// before it ends the relay: the other direction may be handing over bytes
+// just now, between a wrapper's hold ending (Holding false) and the byte
+// count noting them, and a hold as long as a multiple of the idle timeout
+// ends just when a deadline passes.
+const idleGrace = 50 * time.Millisecond
+
 // copyHalf copies src to dst until EOF, then half-closes dst.
 func (cp *copier) copyHalf(dst, src net.Conn, n *int64, errc chan<- error) {
 	defer recoverWrapper(errc)
 	buf := make([]byte, CopyBufferSize)
+	graced := false
 	for {
 		if cp.idle > 0 {
 			src.SetReadDeadline(time.Now().Add(cp.idle))
+		}
+		if graced {
+			src.SetReadDeadline(time.Now().Add(idleGrace))
 		}
 		nr, err := src.Read(buf)
 		if nr > 0 {
@@ -106,18 +117,21 @@ func (cp *copier) copyHalf(dst, src net.Conn, n *int64, errc chan<- error) {
 				return
 			}
 		}
+		idle := errors.Is(err, os.ErrDeadlineExceeded) && !cp.busy()
 		switch {
 		case err == io.EOF:
 			errc <- CloseWrite(dst)
 			return
-		case errors.Is(err, os.ErrDeadlineExceeded) && cp.busy():
-			continue // the other direction, or a child, is busy: not idle
-		case errors.Is(err, os.ErrDeadlineExceeded):
+		case idle && !graced:
+			graced = true // look once more, shortly
+		case idle:
 			errc <- errIdle
 			return
-		case err != nil:
+		case err != nil && !errors.Is(err, os.ErrDeadlineExceeded):
 			errc <- err
 			return
+		default: // bytes moved, or the other direction or a child is busy
+			graced = false
 		}
 	}
 }
