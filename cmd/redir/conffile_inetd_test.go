@@ -18,7 +18,8 @@ import (
 func TestJournaldInetdFileLine(t *testing.T) {
 	j := testenv.StartJournald(t)
 	conf := filepath.Join(t.TempDir(), "bad.conf")
-	text := "# a bind address this host does not have\nbind = 192.0.2.99\ntarget = 127.0.0.1:9\n"
+	absent4, _ := absentAddrs(t)
+	text := "# a bind address this host does not have\nbind = " + absent4 + "\ntarget = 127.0.0.1:9\n"
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +34,7 @@ func TestJournaldInetdFileLine(t *testing.T) {
 	}
 	c.Close()
 	e := j.Entry(t, "SYSLOG_IDENTIFIER=redir-jfile", "PRIORITY=3")
-	want := conf + ":2: bind: -b 192.0.2.99: address not usable on this host"
+	want := conf + ":2: bind: -b " + absent4 + ": address not usable on this host"
 	if msg, _ := e["MESSAGE"].(string); !strings.HasPrefix(msg, want) {
 		t.Errorf("MESSAGE = %q, want it to start %q", e["MESSAGE"], want)
 	}

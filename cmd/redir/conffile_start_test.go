@@ -71,20 +71,21 @@ func TestConfigFileStartErrors(t *testing.T) {
 	busy4, busy6, target := busyAddr(t, "127.0.0.1"), busyAddr(t, "::1"), freeAddr(t, "127.0.0.1")
 	inUse := ": bind: address already in use"
 	notHere := ": address not usable on this host: bind: cannot assign requested address"
+	absent4, absent6 := absentAddrs(t)
 	for _, tc := range []startCase{
 		{"listen", "listen = " + freeAddr(t, "127.0.0.1") + "\nlisten = " + busy4 + "\ntarget = " + target + "\n",
 			[]string{"-n"}, nil, "CONF:2: listen: listen tcp4 " + busy4 + inUse},
 		{"listen IPv6, background", "# in use\nlisten = " + busy6 + "\ntarget = " + target + "\n",
 			[]string{"-l", "none"}, nil, "CONF:2: listen: listen tcp " + busy6 + inUse},
-		{"bind", "listen = " + freeAddr(t, "127.0.0.1") + "\ntarget = " + target + "\nbind = 192.0.2.1\n",
-			[]string{"-n"}, nil, "CONF:3: bind: -b 192.0.2.1" + notHere},
-		{"bind_addr IPv6", "listen = " + freeAddr(t, "::1") + "\n\nbind_addr = [2001:db8::99]\ntarget = " + target + "\n",
-			[]string{"-n"}, nil, "CONF:3: bind_addr: -b 2001:db8::99" + notHere},
+		{"bind", "listen = " + freeAddr(t, "127.0.0.1") + "\ntarget = " + target + "\nbind = " + absent4 + "\n",
+			[]string{"-n"}, nil, "CONF:3: bind: -b " + absent4 + notHere},
+		{"bind_addr IPv6", "listen = " + freeAddr(t, "::1") + "\n\nbind_addr = [" + absent6 + "]\ntarget = " + target + "\n",
+			[]string{"-n"}, nil, "CONF:3: bind_addr: -b " + absent6 + notHere},
 		// The same values from the command line: no file named.
 		{"listen from the command line", "listen = " + busy4 + "\ntarget = " + target + "\n",
 			[]string{"-n"}, []string{busy4, target}, "listen tcp4 " + busy4 + inUse},
-		{"bind from the command line", "listen = " + freeAddr(t, "127.0.0.1") + "\ntarget = " + target + "\nbind = 192.0.2.1\n",
-			[]string{"-n", "-b", "192.0.2.1"}, nil, "-b 192.0.2.1" + notHere},
+		{"bind from the command line", "listen = " + freeAddr(t, "127.0.0.1") + "\ntarget = " + target + "\nbind = " + absent4 + "\n",
+			[]string{"-n", "-b", absent4}, nil, "-b " + absent4 + notHere},
 	} {
 		t.Run(tc.name, func(t *testing.T) { checkStartError(t, tc, "") })
 	}
@@ -94,7 +95,8 @@ func TestConfigFileStartErrors(t *testing.T) {
 // it, a bind address the host does not have is named with its line.
 func TestConfigFileStartActivated(t *testing.T) {
 	addr := net.JoinHostPort("127.0.0.1", portFree(t, "127.0.0.1"))
-	conf := writeConf(t, "act", "target = "+freeAddr(t, "127.0.0.1")+"\nbind = 192.0.2.1\n")
+	absent4, _ := absentAddrs(t)
+	conf := writeConf(t, "act", "target = "+freeAddr(t, "127.0.0.1")+"\nbind = "+absent4+"\n")
 	p := startActivated(t, []string{"-l", addr}, "-n", "--config", conf)
 	testenv.WaitListening(t, addr)
 	dialRetry(t, addr) // systemd-socket-activate starts redir on the first client
@@ -102,7 +104,7 @@ func TestConfigFileStartActivated(t *testing.T) {
 		t.Fatalf("exit status %d, want 1", code)
 	}
 	lines := strings.Split(strings.TrimSpace(p.Stderr.String()), "\n")
-	want := "redir: " + conf + ":2: bind: -b 192.0.2.1: address not usable on this host: bind: cannot assign requested address"
+	want := "redir: " + conf + ":2: bind: -b " + absent4 + ": address not usable on this host: bind: cannot assign requested address"
 	if last := lines[len(lines)-1]; last != want || strings.Count(p.Stderr.String(), "redir: ") != 1 {
 		t.Errorf("stderr %q\nwant one redir line, the last: %q", p.Stderr.String(), want)
 	}

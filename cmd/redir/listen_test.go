@@ -43,14 +43,15 @@ func TestRuntimeErrors(t *testing.T) {
 	}
 	t.Cleanup(func() { busy.Close() })
 	target := freeAddr(t, "127.0.0.1")
+	absent4, _ := absentAddrs(t)
 	for _, tc := range []struct {
 		name string
 		args []string
 		want []string
 	}{
 		{"busy port", []string{"-n", busy.Addr().String(), target}, []string{busy.Addr().String(), "address already in use"}},
-		{"bind not on host", []string{"-n", "-b", "192.0.2.1", freeAddr(t, "127.0.0.1"), target}, []string{"192.0.2.1"}},
-		{"bind not on host, background", []string{"-l", "none", "-b", "192.0.2.1", freeAddr(t, "127.0.0.1"), target}, []string{"192.0.2.1"}},
+		{"bind not on host", []string{"-n", "-b", absent4, freeAddr(t, "127.0.0.1"), target}, []string{absent4}},
+		{"bind not on host, background", []string{"-l", "none", "-b", absent4, freeAddr(t, "127.0.0.1"), target}, []string{absent4}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := startRedir(t, tc.args...)

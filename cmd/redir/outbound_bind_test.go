@@ -31,9 +31,10 @@ func TestBindSourceIPv6(t *testing.T) {
 // TestBindNotOnHostIPv6: an IPv6 -b address the host does not have is
 // refused at start, exit 1, the address named.
 func TestBindNotOnHostIPv6(t *testing.T) {
-	p := startRedir(t, "-n", "-b", "[2001:db8::99]", freeAddr(t, "::1"), freeAddr(t, "::1"))
+	_, absent6 := absentAddrs(t)
+	p := startRedir(t, "-n", "-b", "["+absent6+"]", freeAddr(t, "::1"), freeAddr(t, "::1"))
 	if code := p.exitCode(t, 10*time.Second); code != 1 {
 		t.Fatalf("exit status %d, want 1", code)
 	}
-	checkOneLineError(t, p.Stderr.String(), "2001:db8::99", "not usable")
+	checkOneLineError(t, p.Stderr.String(), absent6, "not usable")
 }
