@@ -2,6 +2,7 @@ package main
 
 import (
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/redir-project/redir/internal/testenv"
+	"golang.org/x/sys/unix"
 )
 
 // The target's host is resolved for every connection and each of its
@@ -50,11 +52,14 @@ func exchange(t *testing.T, addr, msg string) {
 // answered. Go's resolver sorts a name's addresses (RFC 6724): 127.0.0.1
 // before 127.0.0.2 (the longer prefix shared with the source), ::1 before
 // any IPv4 address, whatever the order in the file (strace shows the
-// refused connect first). Nothing listens on 127.0.0.1 or ::1 at the
-// port of the backend that answers.
+// refused connect first). A socket bound, not listening, on 127.0.0.1 or
+// ::1 at the port of the backend that answers makes sure nothing else
+// does.
 func TestTargetAddressesInTurn(t *testing.T) {
 	v4 := startBackend(t, "127.0.0.2:0", echo)
 	v6 := startBackend(t, "127.0.0.1:0", echo)
+	refuseAt(t, "127.0.0.1", v4)
+	refuseAt(t, "::1", v6)
 	hosts := filepath.Join(t.TempDir(), "hosts")
 	writeHosts(t, hosts, "127.0.0.1 localhost\n"+
 		"127.0.0.2 redir-v4.test\n127.0.0.1 redir-v4.test\n"+
@@ -65,6 +70,31 @@ func TestTargetAddressesInTurn(t *testing.T) {
 		p := startWithHosts(t, hosts, addr, net.JoinHostPort(name, port))
 		exchange(t, addr, "through "+name)
 		p.waitLog(t, "target="+backend+" bytes_from_client")
+	}
+}
+
+// refuseAt binds a TCP socket to host at backend's port and does not
+// listen until the test ends: nothing else can listen there meanwhile, so
+// a connect there is refused (RST).
+func refuseAt(t *testing.T, host, backend string) {
+	t.Helper()
+	_, port, _ := net.SplitHostPort(backend)
+	ap, err := netip.ParseAddrPort(net.JoinHostPort(host, port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sa unix.Sockaddr = &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
+	family := unix.AF_INET6
+	if ap.Addr().Is4() {
+		sa, family = &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}, unix.AF_INET
+	}
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	if err := unix.Bind(fd, sa); err != nil {
+		t.Fatalf("binding %s to make sure it refuses: %v", ap, err)
 	}
 }
 
