@@ -204,8 +204,8 @@ func setupDaemonChild(args []string) (config, *net.TCPAddr, *slog.Logger, func()
 		return cfg, nil, nil, nil, fmt.Errorf("chdir /: %w", err)
 	}
 	local, err := bindAddr(cfg.Bind)
-	if err != nil {
-		return cfg, nil, nil, nil, err
+	if err != nil { // the parent prints the text: locate it here
+		return cfg, nil, nil, nil, cfg.FileLines.locate(err)
 	}
 	log, closeLog, err := newLogger(cfg, osLogDest(nil))
 	return cfg, local, log, closeLog, err
