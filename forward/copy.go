@@ -104,10 +104,11 @@ func (cp *copier) copyHalf(dst, src net.Conn, n *int64, errc chan<- error) {
 	graced := false
 	for {
 		if cp.idle > 0 {
-			src.SetReadDeadline(time.Now().Add(cp.idle))
-		}
-		if graced {
-			src.SetReadDeadline(time.Now().Add(idleGrace))
+			wait := cp.idle
+			if graced {
+				wait = idleGrace
+			}
+			src.SetReadDeadline(time.Now().Add(wait))
 		}
 		nr, err := src.Read(buf)
 		if nr > 0 {
