@@ -78,6 +78,19 @@ func TestWrapHook(t *testing.T) {
 	checkRecord(t, s.logs.waitConn(t), forward.ReasonEOF, 5, 5)
 }
 
+// relayChildOf opens a child connection of the connection info describes,
+// as an FTP data connection is: a listener whose one connection f relays
+// to side with Relay, tied to info.ID; the test's end goes on child.
+func relayChildOf(t *testing.T, f *forward.Forwarder, info forward.ConnInfo, side string, child chan<- *net.TCPConn) {
+	ln := listen(t, "tcp", "127.0.0.1:0")
+	go func() {
+		in, _ := ln.Accept()
+		ln.Close()
+		f.Relay(info.ID, in, dialTCP(t, side))
+	}()
+	child <- dialTCP(t, ln.Addr().String())
+}
+
 // TestRelayChild: a pair handed to Relay from within a connection is
 // relayed and recorded with its parent's id.
 func TestRelayChild(t *testing.T) {
@@ -88,13 +101,7 @@ func TestRelayChild(t *testing.T) {
 	f = &forward.Forwarder{Target: b.addr, Hooks: forward.Hooks{
 		Wrap: func(info forward.ConnInfo, c, tc net.Conn) (net.Conn, net.Conn) {
 			if info.Parent == 0 {
-				ln := listen(t, "tcp", "127.0.0.1:0")
-				go func() {
-					in, _ := ln.Accept()
-					ln.Close()
-					f.Relay(info.ID, in, dialTCP(t, side.addr))
-				}()
-				child <- dialTCP(t, ln.Addr().String())
+				relayChildOf(t, f, info, side.addr, child)
 			}
 			return c, tc
 		},
@@ -137,13 +144,7 @@ func TestRelayChildKeepsParent(t *testing.T) {
 			if info.Parent != 0 {
 				return c, tc
 			}
-			ln := listen(t, "tcp", "127.0.0.1:0")
-			go func() {
-				in, _ := ln.Accept()
-				ln.Close()
-				f.Relay(info.ID, in, dialTCP(t, side.addr))
-			}()
-			child <- dialTCP(t, ln.Addr().String())
+			relayChildOf(t, f, info, side.addr, child)
 			return c, upper{tc.(*net.TCPConn)}
 		},
 	}}
