@@ -5,7 +5,6 @@ import (
 	"net"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/redir-project/redir/internal/testenv"
 )
@@ -48,16 +47,7 @@ func TestConfigFileBackground(t *testing.T) {
 	backend := startBackend(t, "127.0.0.1:0", echo)
 	addr := freeAddr(t, "127.0.0.1")
 	conf := writeConf(t, "bg", "listen = "+addr+"\ntarget = "+backend+"\nloglevel = none\n")
-	code, stderr := runBackground(t, "--config", conf, "--ident=redir-conf-bg")
-	if code != 0 || stderr != "" {
-		t.Fatalf("exit status %d, stderr %q; want 0 and nothing", code, stderr)
-	}
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatalf("connecting right after the command returned: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
-	roundTrip(t, c, "served in the background from a config file")
+	servedInBackground(t, addr, "served in the background from a config file", "--config", conf, "--ident=redir-conf-bg")
 	if pids := daemonsOf(t, conf); len(pids) != 1 {
 		t.Fatalf("found daemons %v, want exactly one", pids)
 	}

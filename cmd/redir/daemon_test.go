@@ -119,21 +119,27 @@ func stopDaemon(pid int) syscall.WaitStatus {
 	return st
 }
 
-func TestBackgroundStart(t *testing.T) {
-	backend := startBackend(t, "127.0.0.1:0", echo)
-	addr := freeAddr(t, "127.0.0.1")
-	code, stderr := runBackground(t, "-l", "none", addr, backend)
+// servedInBackground runs redir args in the background and checks that
+// the command returns 0 with nothing on stderr and that addr serves as
+// soon as it has returned: no retry.
+func servedInBackground(t *testing.T, addr, msg string, args ...string) {
+	t.Helper()
+	code, stderr := runBackground(t, args...)
 	if code != 0 || stderr != "" {
 		t.Fatalf("exit status %d, stderr %q; want 0 and nothing", code, stderr)
 	}
-	// Serving as soon as the command returns: no retry.
 	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		t.Fatalf("connecting right after the command returned: %v", err)
 	}
 	t.Cleanup(func() { c.Close() })
-	roundTrip(t, c, "served in the background")
+	roundTrip(t, c, msg)
+}
 
+func TestBackgroundStart(t *testing.T) {
+	backend := startBackend(t, "127.0.0.1:0", echo)
+	addr := freeAddr(t, "127.0.0.1")
+	servedInBackground(t, addr, "served in the background", "-l", "none", addr, backend)
 	pids := daemonsOf(t, addr)
 	if len(pids) != 1 {
 		t.Fatalf("found daemons %v, want exactly one", pids)
