@@ -39,11 +39,7 @@ func TestFTPHostile229(t *testing.T) {
 // gets eight 500 replies and a 421, and its connection ends with one
 // record saying why; none of it reaches the server.
 func TestFTPRefusalsEndConnection(t *testing.T) {
-	backend := startBackend(t, "127.0.0.1:0", echo)
-	src := freeAddr(t, "127.0.0.1")
-	p := startRedir(t, "-n", "-l", "info", "-f", "both", src, backend)
-	c := dialRetry(t, src)
-	c.SetDeadline(time.Now().Add(10 * time.Second))
+	p, c := ftpEchoControl(t)
 	if _, err := c.Write([]byte(strings.Repeat("PORT 127,0,0,2,0,21\r\n", 12))); err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"io"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -11,15 +12,23 @@ import (
 	"github.com/redir-project/redir/ftp"
 )
 
-// TestFTPLineTooLong: a control line over ftp.MaxLineLength ends the
-// connection, once the lines before it are passed on, with a record that
-// says why.
-func TestFTPLineTooLong(t *testing.T) {
+// ftpEchoControl starts redir -f both in front of an echo server and
+// returns it with a control connection to it (10 s deadline).
+func ftpEchoControl(t *testing.T) (*redirProc, net.Conn) {
+	t.Helper()
 	backend := startBackend(t, "127.0.0.1:0", echo)
 	src := freeAddr(t, "127.0.0.1")
 	p := startRedir(t, "-n", "-l", "info", "-f", "both", src, backend)
 	c := dialRetry(t, src)
 	c.SetDeadline(time.Now().Add(10 * time.Second))
+	return p, c
+}
+
+// TestFTPLineTooLong: a control line over ftp.MaxLineLength ends the
+// connection, once the lines before it are passed on, with a record that
+// says why.
+func TestFTPLineTooLong(t *testing.T) {
+	p, c := ftpEchoControl(t)
 	long := "NOOP\r\n" + strings.Repeat("x", ftp.MaxLineLength+1) + "\r\n"
 	if _, err := c.Write([]byte(long)); err != nil {
 		t.Fatal(err)
