@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 
 	"github.com/redir-project/redir/forward"
 	"github.com/redir-project/redir/forward/outbound"
@@ -21,7 +20,7 @@ func (c *cliArgs) outboundOptions(cfg *config) error {
 	if c.Connect.set {
 		authority, err := connectAuthority(c.Connect.val)
 		if err != nil {
-			return fmt.Errorf("invalid -x/--connect %q: %w", c.Connect.val, err)
+			return fmt.Errorf("-x/--connect: %w", err)
 		}
 		cfg.Connect = authority
 	}
@@ -40,17 +39,15 @@ func (c *cliArgs) outboundOptions(cfg *config) error {
 	return nil
 }
 
-// connectAuthority checks a -x HOST:PORT and returns it as the CONNECT
-// request's authority: the port a number, an IPv6 host in brackets.
+// connectAuthority checks a -x HOST:PORT as DST is checked (splitAddr),
+// a host required, and returns it as the CONNECT request's authority: the
+// port a number, an IPv6 host in brackets.
 func connectAuthority(s string) (string, error) {
-	host, port, err := net.SplitHostPort(s)
-	if err != nil || host == "" {
-		return "", errors.New("want HOST:PORT for the CONNECT request")
+	host, port, err := splitAddr(s)
+	if err == nil && host == "" {
+		err = fmt.Errorf("invalid address %q: want HOST:PORT, the server the proxy connects to", s)
 	}
-	if strings.ContainsFunc(host, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
-		return "", errors.New("space or control character in HOST")
-	}
-	if port, err = parsePort(port, s); err != nil {
+	if err != nil {
 		return "", err
 	}
 	return net.JoinHostPort(host, port), nil

@@ -108,7 +108,7 @@ func TestParseBadValues(t *testing.T) {
 		{[]string{"--max_bandwidth=fast", ":80", ":90"}, `"fast"`},
 		{[]string{"-w", "-1", ":80", ":90"}, `-w/--random-wait "-1"`},
 		{[]string{"--random_wait=x", ":80", ":90"}, `"x"`},
-		{[]string{"-x", "", ":80", ":90"}, `-x/--connect ""`},
+		{[]string{"-x", "", ":80", ":90"}, `-x/--connect: invalid address ""`},
 	})
 }
 
