@@ -20,7 +20,7 @@ package ftp
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -66,7 +66,7 @@ func ParseMode(s string) (Mode, error) {
 	case "both":
 		return Both, nil
 	}
-	return 0, fmt.Errorf("invalid FTP type %q: want port, pasv or both", s)
+	return 0, errors.New("want port, pasv or both")
 }
 
 // Config is what a Proxy needs. Mode and Relay are required; every other
@@ -92,8 +92,8 @@ type Config struct {
 	Dial func(ctx context.Context, local netip.Addr, remote netip.AddrPort) (net.Conn, error)
 	// ListenConfig makes the data listeners, on the local address of the
 	// control connection's side the peer is on (which, in transparent
-	// mode, is the client's address towards the server). Nil means the
-	// zero net.ListenConfig.
+	// mode, is the client's address towards the server). Nil means a
+	// net.ListenConfig without TCP keep-alive, as redir's other sockets.
 	ListenConfig *net.ListenConfig
 }
 
@@ -116,13 +116,15 @@ func New(cfg Config) *Proxy {
 		cfg.Dial = dialFrom
 	}
 	if cfg.ListenConfig == nil {
-		cfg.ListenConfig = &net.ListenConfig{}
+		cfg.ListenConfig = &net.ListenConfig{KeepAlive: -1}
 	}
 	return &Proxy{cfg: cfg}
 }
 
 // Wrap wraps a control connection (info.Parent zero) so that its lines
 // are rewritten, and returns a data connection (info.Parent set) as it is.
+// A control connection it cannot rewrite (an address of it unknown) is
+// closed, with an error record, rather than relayed unchecked.
 // The client conn is always wrapped (commands, and the replies the proxy
 // gives itself); the target conn only when Mode has Pasv. Closing either
 // wrapped conn ends the session: its data listener is closed and Close
@@ -132,8 +134,10 @@ func (p *Proxy) Wrap(info forward.ConnInfo, client, target net.Conn) (net.Conn, 
 		return client, target
 	}
 	s, err := newSession(p.cfg, info.ID, client, target)
-	if err != nil {
-		p.cfg.Log.Error("ftp: control connection not rewritten", "conn", info.ID, "error", err)
+	if err != nil { // unrewritten, PORT would reach the server unchecked
+		p.cfg.Log.Error("ftp: control connection refused: it cannot be rewritten", "conn", info.ID, "error", err)
+		client.Close()
+		target.Close()
 		return client, target
 	}
 	c := &clientConn{ctlConn{Conn: client, s: s, lines: newLineReader(client, s.command)}}
@@ -143,8 +147,9 @@ func (p *Proxy) Wrap(info forward.ConnInfo, client, target net.Conn) (net.Conn, 
 	return c, &ctlConn{Conn: target, s: s, lines: newLineReader(target, s.reply)}
 }
 
-// dialFrom is the default Dial: TCP from local's address, any port.
+// dialFrom is the default Dial: TCP from local's address, any port,
+// without TCP keep-alive, as redir's other sockets.
 func dialFrom(ctx context.Context, local netip.Addr, remote netip.AddrPort) (net.Conn, error) {
-	d := net.Dialer{LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(local, 0))}
+	d := net.Dialer{LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(local, 0)), KeepAlive: -1}
 	return d.DialContext(ctx, "tcp", remote.String())
 }

@@ -17,7 +17,7 @@ func (c *cliArgs) ftpOptions(cfg *config) error {
 	}
 	mode, err := ftp.ParseMode(c.FTP.val)
 	if err != nil {
-		return fmt.Errorf("invalid -f/--ftp type %q: want port, pasv or both", c.FTP.val)
+		return fmt.Errorf("invalid -f/--ftp type %q: %w", c.FTP.val, err)
 	}
 	if c.Connect.set {
 		// The data connections would have to be tunnelled too, to an
