@@ -2,7 +2,6 @@ package ftp
 
 import (
 	"net"
-	"sync"
 
 	"github.com/redir-project/redir/forward"
 )
@@ -13,17 +12,18 @@ type ctlConn struct {
 	net.Conn
 	s     *session
 	lines *lineReader
-	once  sync.Once
 }
 
 func (c *ctlConn) Read(p []byte) (int, error) { return c.lines.Read(p) }
 func (c *ctlConn) CloseWrite() error          { return forward.CloseWrite(c.Conn) }
 
-// Close closes the conn and ends the session, waiting for its data
-// goroutines: after it returns, the session calls Relay no more.
+// Close closes the conn and ends the session (again, when the other side
+// or an earlier Close ended it: shutdown may be called any number of
+// times), waiting for its data goroutines: after it returns, the session
+// calls Relay no more.
 func (c *ctlConn) Close() error {
 	err := c.Conn.Close()
-	c.once.Do(c.s.shutdown)
+	c.s.shutdown()
 	return err
 }
 

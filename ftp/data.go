@@ -34,7 +34,7 @@ type dataPlan struct {
 func (s *session) openData(d dataPlan) (netip.AddrPort, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
+	if s.ctx.Err() != nil {
 		return netip.AddrPort{}, net.ErrClosed
 	}
 	if s.pending != nil {

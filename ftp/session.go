@@ -49,8 +49,7 @@ type session struct {
 	toc     replyWriter
 	ctx     context.Context // done when the session ends
 	stop    context.CancelFunc
-	mu      sync.Mutex // guards closed, pending and data's Add
-	closed  bool
+	mu      sync.Mutex     // guards the end of ctx, pending and data's Add
 	pending func()         // closes the data listener waiting, if any
 	data    sync.WaitGroup // the data goroutines
 }
@@ -83,9 +82,8 @@ func newSession(cfg Config, id uint64, client, target net.Conn) (*session, error
 // so no Relay call can follow it.
 func (s *session) shutdown() {
 	s.mu.Lock()
-	s.closed = true
-	s.mu.Unlock()
 	s.stop()
+	s.mu.Unlock()
 	s.data.Wait()
 }
 
