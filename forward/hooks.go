@@ -2,8 +2,10 @@ package forward
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"time"
 )
 
@@ -39,6 +41,28 @@ type Hooks struct {
 	// while either conn of a pair holds bytes. The FTP rewriter and the
 	// shaper wrap this way.
 	Wrap func(info ConnInfo, client, target net.Conn) (net.Conn, net.Conn)
+}
+
+// AddrPort is a's IP address and port, IPv4 when it is v4-mapped IPv6, so
+// that a client of a dual-stack listener is treated the same as one of an
+// IPv4 listener. The hooks' addresses (ConnInfo, a conn's) go through it.
+func AddrPort(a net.Addr) (netip.AddrPort, error) {
+	var ap netip.AddrPort
+	switch v := a.(type) {
+	case nil:
+		return ap, errors.New("no address")
+	case *net.TCPAddr:
+		ap = v.AddrPort()
+	default:
+		var err error
+		if ap, err = netip.ParseAddrPort(a.String()); err != nil {
+			return ap, err
+		}
+	}
+	if !ap.Addr().IsValid() {
+		return ap, fmt.Errorf("no IP address in %s", a)
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
 }
 
 // CloseWrite half-closes c, as the relay does when c's peer ended: with

@@ -10,6 +10,8 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+
+	"github.com/redir-project/redir/forward"
 )
 
 // errReplyBacklog ends a session whose own replies to the client pile up
@@ -58,14 +60,10 @@ func newSession(cfg Config, id uint64, client, target net.Conn) (*session, error
 	addrs := []net.Addr{client.RemoteAddr(), client.LocalAddr(), target.RemoteAddr(), target.LocalAddr()}
 	var ap [4]netip.AddrPort
 	for i, a := range addrs {
-		if a == nil {
-			return nil, errors.New("ftp: a control connection address is unknown")
-		}
-		p, err := netip.ParseAddrPort(a.String())
-		if err != nil {
+		var err error
+		if ap[i], err = forward.AddrPort(a); err != nil {
 			return nil, fmt.Errorf("ftp: control connection address: %w", err)
 		}
-		ap[i] = netip.AddrPortFrom(p.Addr().Unmap(), p.Port())
 	}
 	s := &session{
 		cfg: cfg, id: id, client: ap[0], front: ap[1].Addr(), server: ap[2], back: ap[3].Addr(),

@@ -9,7 +9,8 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/netip"
+
+	"github.com/redir-project/redir/forward"
 )
 
 // A Dialer connects to Target for one relayed connection. Only Target is
@@ -44,7 +45,7 @@ func (d *Dialer) Dial(ctx context.Context, client, local net.Addr) (net.Conn, er
 	case d.LocalAddr != nil: // not a typed nil in the interface
 		nd.LocalAddr = d.LocalAddr
 	case d.Transparent:
-		src, err := addrOf(client)
+		src, err := forward.AddrPort(client)
 		if err != nil {
 			return nil, fmt.Errorf("transparent source: %w", err)
 		}
@@ -86,26 +87,4 @@ func writeHeader(ctx context.Context, c net.Conn, version int, client, local net
 		return fmt.Errorf("writing the PROXY header: %w", err)
 	}
 	return nil
-}
-
-// addrOf is a's IP address, IPv4 when it is v4-mapped IPv6, so that a
-// client of a dual-stack listener is treated the same as one of an IPv4
-// listener.
-func addrOf(a net.Addr) (netip.AddrPort, error) {
-	var ap netip.AddrPort
-	switch v := a.(type) {
-	case nil:
-		return ap, fmt.Errorf("no address")
-	case *net.TCPAddr:
-		ap = v.AddrPort()
-	default:
-		var err error
-		if ap, err = netip.ParseAddrPort(a.String()); err != nil {
-			return ap, err
-		}
-	}
-	if !ap.Addr().IsValid() {
-		return ap, fmt.Errorf("no IP address in %s", a)
-	}
-	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
 }

@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+
+	"github.com/redir-project/redir/forward"
 )
 
 // v2Signature opens every PROXY protocol v2 header.
@@ -17,8 +19,8 @@ const v2Signature = "\r\n\r\n\x00\r\nQUIT\n"
 // the header says so (v1 "UNKNOWN", v2 family AF_UNSPEC), and the
 // receiver uses the connection's own addresses.
 func header(version int, client, local net.Addr) ([]byte, error) {
-	src, err1 := addrOf(client)
-	dst, err2 := addrOf(local)
+	src, err1 := forward.AddrPort(client)
+	dst, err2 := forward.AddrPort(local)
 	known := err1 == nil && err2 == nil && src.Addr().Is4() == dst.Addr().Is4()
 	switch version {
 	case 1:
