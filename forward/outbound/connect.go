@@ -54,7 +54,7 @@ func handshake(ctx context.Context, c *net.TCPConn, authority string) (net.Conn,
 		return c, nil
 	}
 	early, _ := br.Peek(br.Buffered())
-	return &prefixConn{Conn: c, tcp: c, early: bytes.NewReader(bytes.Clone(early))}, nil
+	return &prefixConn{Conn: c, early: bytes.NewReader(bytes.Clone(early))}, nil
 }
 
 // readResponse reads an HTTP/1.x response header from br, whose buffer

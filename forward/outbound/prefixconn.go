@@ -8,10 +8,9 @@ import (
 // prefixConn is a tunnel whose first bytes the handshake already read: it
 // yields them before reading c again. It embeds the net.Conn interface,
 // not *net.TCPConn, so that no ReadFrom or WriteTo of the socket is
-// promoted that would read past the early bytes.
+// promoted that would read past the early bytes; it is always one.
 type prefixConn struct {
 	net.Conn
-	tcp   *net.TCPConn
 	early *bytes.Reader
 }
 
@@ -23,4 +22,4 @@ func (p *prefixConn) Read(b []byte) (int, error) {
 }
 
 // CloseWrite half-closes the tunnel, so the relay passes half-close on.
-func (p *prefixConn) CloseWrite() error { return p.tcp.CloseWrite() }
+func (p *prefixConn) CloseWrite() error { return p.Conn.(*net.TCPConn).CloseWrite() }
