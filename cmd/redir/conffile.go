@@ -131,24 +131,13 @@ func (c *cliArgs) fileAddresses(cfg *config) error {
 	for _, e := range c.conf.Entries {
 		if e.Key == "listen" {
 			cfg.Listen = append(cfg.Listen, e.Listen.Net())
-			cfg.FileLines.add(c.conf.Path, e)
+			cfg.FileLines.Entries = append(cfg.FileLines.Entries, e)
 		}
 	}
 	if len(cfg.Listen) == 0 {
 		return fmt.Errorf("%s has no listen line: give one there, or [SRC]:PORT [DST]:PORT on the command line", c.conf.Path)
 	}
 	return nil
-}
-
-// fileLines are the --config lines that gave a config's values.
-type fileLines struct {
-	path    string
-	entries []conffile.Entry
-}
-
-func (l *fileLines) add(path string, e conffile.Entry) {
-	l.path = path
-	l.entries = append(l.entries, e)
 }
 
 // noteFileLines adds to cfg.FileLines the lines of keys whose values c
@@ -159,7 +148,7 @@ func (c *cliArgs) noteFileLines(cfg *config, keys ...string) {
 	}
 	for _, k := range keys {
 		if e, ok := c.conf.Get(k); ok {
-			cfg.FileLines.add(c.conf.Path, e)
+			cfg.FileLines.Entries = append(cfg.FileLines.Entries, e)
 		}
 	}
 }
@@ -176,16 +165,16 @@ func (e *valueError) Error() string { return e.err.Error() }
 func (e *valueError) Unwrap() error { return e.err }
 
 // locate returns err with the file, line and key of the value that
-// caused it (a valueError in its chain) when one of l gave that value, as
-// the file's parse errors have them; else err as it is.
-func (l fileLines) locate(err error) error {
+// caused it (a valueError in its chain) when one of lines gave that value,
+// as the file's parse errors have them; else err as it is.
+func locate(lines conffile.File, err error) error {
 	var ve *valueError
 	if !errors.As(err, &ve) {
 		return err
 	}
-	for _, e := range l.entries {
+	for _, e := range lines.Entries {
 		if e.Key == ve.key && (e.Key != "listen" || e.Listen.Net() == ve.value) {
-			return &conffile.Error{Path: l.path, Line: e.Line, Key: e.Name, Err: err}
+			return lines.Err(e, err)
 		}
 	}
 	return err

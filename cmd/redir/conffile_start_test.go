@@ -132,7 +132,7 @@ func TestFileLinesLocate(t *testing.T) {
 	listen := conffile.Entry{Key: "listen", Name: "listen", Value: "127.0.0.1:80", Line: 2,
 		Listen: conffile.Listen{Addr: netip.MustParseAddr("127.0.0.1"), Port: 80}}
 	bind := conffile.Entry{Key: "bind", Name: "bind_addr", Value: "::1", Line: 5}
-	l := fileLines{"/etc/redir/x.conf", []conffile.Entry{listen, bind}}
+	l := conffile.File{Path: "/etc/redir/x.conf", Entries: []conffile.Entry{listen, bind}}
 	base := errors.New("refused")
 	for _, tc := range []struct {
 		err  error
@@ -144,7 +144,7 @@ func TestFileLinesLocate(t *testing.T) {
 		{&valueError{"transproxy", "true", base}, "refused"},
 		{base, "refused"},
 	} {
-		if got := l.locate(tc.err); got.Error() != tc.want || !errors.Is(got, base) {
+		if got := locate(l, tc.err); got.Error() != tc.want || !errors.Is(got, base) {
 			t.Errorf("locate(%v) = %v, want %s wrapping it", tc.err, got, tc.want)
 		}
 	}
@@ -166,7 +166,7 @@ func TestConfigFileTransproxyLine(t *testing.T) {
 	} {
 		p := writeConf(t, "tp", tc.text+"listen = 80\ntarget = :81\n")
 		cfg, _, err := parseArgs(append(tc.args, "--config", p), &bytes.Buffer{})
-		if err != nil || !reflect.DeepEqual(cfg.FileLines, fileLines{p, tc.want}) {
+		if err != nil || !reflect.DeepEqual(cfg.FileLines, conffile.File{Path: p, Entries: tc.want}) {
 			t.Errorf("%q %q: lines %v, %v; want %v", tc.text, tc.args, cfg.FileLines, err, tc.want)
 		}
 	}

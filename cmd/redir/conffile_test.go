@@ -54,8 +54,8 @@ func fromFullConf(path string, change func(*config)) config {
 		Listen: []string{":80", "[::1]:8080"}, Target: "backend.example:80",
 		Bind: "::1", Foreground: true, Ident: "web", LogLevel: slog.LevelDebug,
 		IdleTimeout: 30 * time.Second, ConnectTimeout: 2 * time.Second,
-		DrainTimeout: 1500 * time.Millisecond, MaxConns: 5, ConfigFile: path,
-		FileLines: fileLines{path, []conffile.Entry{fullListen80, fullListen6, fullBind}},
+		DrainTimeout: 1500 * time.Millisecond, MaxConns: 5,
+		FileLines: conffile.File{Path: path, Entries: []conffile.Entry{fullBind, fullListen80, fullListen6}},
 	}
 	if change != nil {
 		change(&cfg)
@@ -72,19 +72,19 @@ func TestConfigFileFills(t *testing.T) {
 		{[]string{"--config=" + p, "-I", "cli", "-l", "err", "-t", "5", "--max-connections=9", "-b", "127.0.0.1", "-s"},
 			fromFullConf(p, func(c *config) {
 				c.Ident, c.LogLevel, c.IdleTimeout, c.MaxConns, c.Bind, c.Syslog = "cli", slog.LevelError, 5*time.Second, 9, "127.0.0.1", true
-				c.FileLines.entries = c.FileLines.entries[:2] // -b is the command line's
+				c.FileLines.Entries = c.FileLines.Entries[1:] // -b is the command line's
 			})},
 		// One positional argument is DST; the listen lines stay.
 		{[]string{"--config", p, "[::1]:9090"}, fromFullConf(p, func(c *config) { c.Target = "[::1]:9090" })},
 		// SRC and DST on the command line replace listen and target.
 		{[]string{"--config", p, "127.0.0.1:81", ":82"}, fromFullConf(p, func(c *config) {
 			c.Listen, c.Target = []string{"127.0.0.1:81"}, "localhost:82"
-			c.FileLines.entries = []conffile.Entry{fullBind}
+			c.FileLines.Entries = []conffile.Entry{fullBind}
 		})},
 		// The redir 2.x options too.
 		{[]string{"--config", p, "--lport=83", "--cport=84"}, fromFullConf(p, func(c *config) {
 			c.Listen, c.Target = []string{":83"}, "localhost:84"
-			c.FileLines.entries = []conffile.Entry{fullBind}
+			c.FileLines.Entries = []conffile.Entry{fullBind}
 		})},
 	})
 }
@@ -95,7 +95,8 @@ func TestConfigFileInherited(t *testing.T) {
 	p := writeConf(t, "act", "listen = 80\ntarget = [::1]:8080\nexit-idle-time = 60\n")
 	want := config{
 		Target: "[::1]:8080", Activated: true, Foreground: true, Ident: "redir", LogLevel: levelNotice,
-		ConnectTimeout: 10 * time.Second, DrainTimeout: 5 * time.Second, ExitIdleTime: time.Minute, ConfigFile: p,
+		ConnectTimeout: 10 * time.Second, DrainTimeout: 5 * time.Second, ExitIdleTime: time.Minute,
+		FileLines: conffile.File{Path: p},
 	}
 	for _, tt := range []struct {
 		args   []string

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/redir-project/redir/cmd/internal/conffile"
 	"github.com/redir-project/redir/ftp"
 )
 
@@ -50,12 +51,12 @@ type config struct {
 	Transproxy    bool        // -p (opt_outbound.go)
 	Connect       string      // -x: HOST:PORT for the CONNECT request, or ""
 	ProxyProtocol int         // --proxy-protocol: 1 (v1), 2 (v2), or 0 without it
-	ConfigFile    string      // --config FILE, already merged in; "" when none
 
-	// FileLines are the --config lines that gave the values a check at
-	// start may refuse (listen, bind, transproxy), so that its error names
-	// the line as a parse error does; values from the command line have none.
-	FileLines fileLines
+	// FileLines is the --config file (its Path; Path "" without one) with
+	// the lines that gave the values a check at start may refuse (listen,
+	// bind, transproxy), so that its error names the line as a parse error
+	// does (locate); values from the command line have none.
+	FileLines conffile.File
 }
 
 // shapeConfig is the traffic shaper's settings; zero MaxBandwidth and

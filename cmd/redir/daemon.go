@@ -205,7 +205,7 @@ func setupDaemonChild(args []string) (config, *net.TCPAddr, *slog.Logger, func()
 	}
 	local, err := bindAddr(cfg.Bind)
 	if err != nil { // the parent prints the text: locate it here
-		return cfg, nil, nil, nil, cfg.FileLines.locate(err)
+		return cfg, nil, nil, nil, locate(cfg.FileLines, err)
 	}
 	log, closeLog, err := newLogger(cfg, osLogDest(nil))
 	return cfg, local, log, closeLog, err

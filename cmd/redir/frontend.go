@@ -48,7 +48,7 @@ func runInherited(cfg config, stderr io.Writer) error {
 // logs to syslog), and returns err.
 func inheritFailed(cfg config, log *slog.Logger, err error) error {
 	if cfg.Inetd {
-		msg := cfg.FileLines.locate(err).Error()
+		msg := locate(cfg.FileLines, err).Error()
 		log.Error(msg, "error", msg)
 	}
 	return err

@@ -14,8 +14,8 @@ import (
 // with -x connects to the proxy from the client's address; --proxy-protocol
 // with -x sends the header through the tunnel, to the server the proxy
 // connected to. -p with -b is refused: both set the source address. The
-// --config lines that gave either are noted, for the checks of the source
-// address at start (outboundCheck, bindAddr).
+// --config line that turned -p on is noted, for the check at start
+// (outboundCheck).
 func (c *cliArgs) outboundOptions(cfg *config) error {
 	if c.Connect.set {
 		authority, err := connectAuthority(c.Connect.val)
@@ -35,7 +35,7 @@ func (c *cliArgs) outboundOptions(cfg *config) error {
 		return errors.New("-p/--transproxy and -b/--bind both set the source address: give one")
 	}
 	cfg.Transproxy = c.Transproxy
-	c.noteFileLines(cfg, "bind", "transproxy")
+	c.noteFileLines(cfg, "transproxy")
 	return nil
 }
 

@@ -154,7 +154,9 @@ func (c *cliArgs) toConfig() (config, error) {
 		Foreground: c.Foreground || c.Inetd || c.activated, // nothing to fork for
 		Syslog:     c.Syslog,
 		Ident:      "redir",
-		ConfigFile: c.Config.val,
+	}
+	if c.conf != nil {
+		cfg.FileLines.Path = c.conf.Path
 	}
 	steps := []func(*config) error{
 		c.logging, c.timeouts, c.exitIdle, c.bind, c.addresses,
@@ -227,5 +229,6 @@ func (c *cliArgs) bind(cfg *config) error {
 		return fmt.Errorf("invalid -b/--bind address %q: want an IPv4 or IPv6 address", c.Bind.val)
 	}
 	cfg.Bind = ip
+	c.noteFileLines(cfg, "bind")
 	return nil
 }

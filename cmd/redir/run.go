@@ -44,7 +44,7 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	if err := runParent(argv, cfg, stderr); err != nil {
-		fmt.Fprintf(stderr, "redir: %v\n", cfg.FileLines.locate(err))
+		fmt.Fprintf(stderr, "redir: %v\n", locate(cfg.FileLines, err))
 		return exitError
 	}
 	return exitOK
