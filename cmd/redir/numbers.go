@@ -22,8 +22,7 @@ func parseSeconds(a optArg, name string, def time.Duration) (time.Duration, erro
 	return d, nil
 }
 
-// parseInt reads a whole number from lo to hi (hi maxInt: no upper
-// bound); absent means lo.
+// parseInt reads a whole number from lo to hi; absent means lo.
 func parseInt(a optArg, name string, lo, hi int) (int, error) {
 	if !a.set {
 		return lo, nil
@@ -31,9 +30,6 @@ func parseInt(a optArg, name string, lo, hi int) (int, error) {
 	n, err := strconv.Atoi(a.val)
 	if err == nil && n >= lo && n <= hi {
 		return n, nil
-	}
-	if hi == maxInt {
-		return 0, fmt.Errorf("invalid %s %q: want a whole number, at least %d", name, a.val, lo)
 	}
 	return 0, fmt.Errorf("invalid %s %q: want %d-%d", name, a.val, lo, hi)
 }

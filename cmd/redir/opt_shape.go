@@ -36,8 +36,8 @@ func (c *cliArgs) shapeOptions(cfg *config) error {
 	var err error
 	if c.MaxBandwidth.set {
 		m, err := parseInt(c.MaxBandwidth, "-m/--max-bandwidth", 1, maxInt)
-		if err != nil { // parseInt names no upper limit for maxInt
-			return fmt.Errorf("invalid -m/--max-bandwidth %q: want 1-%d", c.MaxBandwidth.val, maxInt)
+		if err != nil {
+			return err
 		}
 		s.MaxBandwidth = int64(m)
 	}

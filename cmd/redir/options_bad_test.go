@@ -94,6 +94,7 @@ func TestParseBadValues(t *testing.T) {
 		{[]string{"--drain-timeout=x", ":80", ":90"}, `--drain-timeout "x"`},
 		{[]string{"--max-connections=-1", ":80", ":90"}, `--max-connections "-1"`},
 		{[]string{"--max-connections=lots", ":80", ":90"}, `"lots"`},
+		{[]string{"--max-connections=99999999999999999999", ":80", ":90"}, `--max-connections "99999999999999999999": want 0-9223372036854775807`},
 
 		{[]string{"-b", "foo", ":80", ":90"}, `-b/--bind address "foo"`},
 		{[]string{"--bind_addr=1.2.3.4.5", ":80", ":90"}, `"1.2.3.4.5"`},
