@@ -81,8 +81,8 @@ Old syntax (redir 2.x), implies -n:
 
 SRC and DST are [HOST]:PORT.  HOST is an IPv4 address, an IPv6 address in
 brackets ([::1]:80) or a host name; PORT is a number or a service name from
-/etc/services.  An empty SRC host listens on every address, an empty DST host
-means this host.  SEC may have a fraction (1.5).  The spellings --bind_addr,
+/etc/services.  An empty SRC host listens on every address (so does [::];
+0.0.0.0 on IPv4 only), an empty DST host means this host.  SEC may have a fraction (1.5).  The spellings --bind_addr,
 --max_bandwidth, --random_wait, --wait_in_out and --name (for -I) work too.
 
 Under systemd socket activation (LISTEN_FDS) the sockets systemd passes are
