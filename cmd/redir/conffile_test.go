@@ -161,6 +161,22 @@ func TestConfigFileHelp(t *testing.T) {
 	}
 }
 
+// checkFileAliases checks that each spelling the command line takes for
+// option name (kong's aliases tag, comma-separated) is a file key for it:
+// redir.conf(5) promises that the command line's spellings work there.
+func checkFileAliases(t *testing.T, name, aliases string) {
+	t.Helper()
+	for _, alias := range strings.Split(aliases, ",") {
+		if alias == "" {
+			continue
+		}
+		f, err := conffile.Parse(strings.NewReader(alias+" = 1\n"), "aliases.conf")
+		if err != nil || len(f.Entries) != 1 || f.Entries[0].Key != name {
+			t.Errorf("--%s in a file: %v, %v; want the key %q", alias, f, err, name)
+		}
+	}
+}
+
 // TestConfigFileKeysMatchOptions checks that every long option of the
 // command line is a key a file may set or one it refuses, and that every
 // key for an option reaches a field of cliArgs.
@@ -175,6 +191,7 @@ func TestConfigFileKeysMatchOptions(t *testing.T) {
 		if _, ok := keys[name]; !ok && !conffile.Refused(name) {
 			t.Errorf("option --%s is neither a config file key nor refused in a file", name)
 		}
+		checkFileAliases(t, name, typ.Field(i).Tag.Get("aliases"))
 	}
 	var c cliArgs
 	opts, flags := c.fileOptions(), c.fileFlags()
